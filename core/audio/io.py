@@ -1,0 +1,56 @@
+"""Reading songs: any of wav/flac/ogg/mp3, any rate and channel count, to float32 mono."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from ..errors import ChoreoInputError
+
+DEFAULT_SR = 22050
+AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".oga", ".mp3", ".aif", ".aiff")
+
+
+def load_audio(path: str | os.PathLike, sr: int = DEFAULT_SR, offset: float = 0.0,
+               duration: float | None = None) -> tuple[np.ndarray, int]:
+    """Decode ``path`` to float32 mono at ``sr`` Hz.
+
+    ``offset`` and ``duration`` (seconds) select a part of the file, as a sound
+    strip's trimmed handles do. Raises :class:`ChoreoInputError` naming the file
+    when it is missing, empty, not audio, truncated or holds non-finite samples.
+    """
+    import soundfile as sf
+
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise ChoreoInputError(path, "no such file")
+    if os.path.getsize(path) == 0:
+        raise ChoreoInputError(path, "file is empty")
+    try:
+        with sf.SoundFile(path) as f:
+            native_sr = f.samplerate
+            start = int(round(max(offset, 0.0) * native_sr))
+            frames = -1 if duration is None else int(round(duration * native_sr))
+            if start:
+                f.seek(min(start, f.frames))
+            y = f.read(frames=frames, dtype="float32", always_2d=True)
+    except ChoreoInputError:
+        raise
+    except Exception as exc:  # libsndfile's messages are terse; name the file.
+        raise ChoreoInputError(path, f"not a readable audio file ({_short(exc)})") from None
+    if y.size == 0:
+        raise ChoreoInputError(path, "contains no audio samples" + (" in the requested range" if offset or duration else ""))
+    if not np.all(np.isfinite(y)):
+        raise ChoreoInputError(path, "contains NaN or infinite samples")
+    y = y.mean(axis=1)
+    if native_sr != sr:
+        import librosa
+
+        y = librosa.resample(y, orig_sr=native_sr, target_sr=sr, res_type="soxr_hq")
+    return np.ascontiguousarray(y, dtype=np.float32), sr
+
+
+def _short(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+    return text[:160]

@@ -1,0 +1,1 @@
+"""Motion readers and writers: BVH, OpenPose JSON, Dance Revolution JSON, AIST++, npz."""
