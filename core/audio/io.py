@@ -27,6 +27,7 @@ def load_audio(path: str | os.PathLike, sr: int = DEFAULT_SR, offset: float = 0.
         raise ChoreoInputError(path, "no such file")
     if os.path.getsize(path) == 0:
         raise ChoreoInputError(path, "file is empty")
+    _check_wav_complete(path)
     try:
         with sf.SoundFile(path) as f:
             native_sr = f.samplerate
@@ -49,6 +50,32 @@ def load_audio(path: str | os.PathLike, sr: int = DEFAULT_SR, offset: float = 0.
 
         y = librosa.resample(y, orig_sr=native_sr, target_sr=sr, res_type="soxr_hq")
     return np.ascontiguousarray(y, dtype=np.float32), sr
+
+
+def _check_wav_complete(path: str) -> None:
+    """Raise if a RIFF/WAVE file's data chunk claims more bytes than the file holds.
+
+    libsndfile silently reads a truncated WAV up to where it ends, so a cut-off
+    download would otherwise pass as a shorter song.
+    """
+    import struct
+
+    size = os.path.getsize(path)
+    with open(path, "rb") as f:
+        head = f.read(12)
+        if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+            return
+        pos = 12
+        while pos + 8 <= size:
+            f.seek(pos)
+            chunk_id, chunk_size = struct.unpack("<4sI", f.read(8))
+            if chunk_id == b"data":
+                if chunk_size not in (0, 0xFFFFFFFF) and pos + 8 + chunk_size > size:
+                    raise ChoreoInputError(path, f"truncated WAV: header promises {chunk_size} bytes of "
+                                                 f"audio, file holds {size - pos - 8}")
+                return
+            pos += 8 + chunk_size + (chunk_size & 1)
+    # no data chunk found: libsndfile reports that file as unreadable itself
 
 
 def _short(exc: Exception) -> str:

@@ -1,0 +1,89 @@
+"""A small on-disk cache of arrays, keyed by content hash.
+
+Entries are ``.npz`` files under ``$CHOREO_CACHE_DIR``, else
+``$XDG_CACHE_HOME/choreo``, else ``~/.cache/choreo``. A key is the sha256 of a
+kind, the source file's sha256 and the parameters (including a version string),
+so a changed file or setting never hits a stale entry. Writes are atomic; a
+corrupt or unreadable entry is treated as a miss (and removed). Nothing is
+pickled: entries hold plain numeric arrays only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+
+def cache_dir() -> Path:
+    """The cache folder (not created)."""
+    env = os.environ.get("CHOREO_CACHE_DIR")
+    if env:
+        return Path(env).expanduser()
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
+    return base / "choreo"
+
+
+def file_digest(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
+    """sha256 hex digest of a file's bytes."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+def make_key(kind: str, digest: str, params: dict) -> str:
+    """Cache key of ``kind`` for content ``digest`` under JSON-able ``params``."""
+    text = json.dumps({"kind": kind, "digest": digest, "params": params}, sort_keys=True)
+    return f"{kind}-{hashlib.sha256(text.encode()).hexdigest()[:40]}"
+
+
+def entry_path(key: str) -> Path:
+    return cache_dir() / f"{key}.npz"
+
+
+def load(key: str) -> dict[str, np.ndarray] | None:
+    """The arrays stored under ``key``, or None when absent or unreadable."""
+    path = entry_path(key)
+    if not path.is_file():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return {name: data[name] for name in data.files}
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+        try:  # corrupt: drop it so the next save replaces it cleanly
+            path.unlink()
+        except OSError:
+            pass
+        return None
+
+
+def save(key: str, arrays: dict[str, np.ndarray]) -> Path | None:
+    """Store ``arrays`` under ``key`` atomically; returns the path, or None if the
+    cache folder is not writable (caching is best-effort, never an error)."""
+    folder = cache_dir()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(suffix=".npz.tmp", dir=folder)
+    except OSError:
+        return None
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, **{k: np.asarray(v) for k, v in arrays.items()})
+        os.replace(tmp, entry_path(key))
+    except OSError:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        return None
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return entry_path(key)
