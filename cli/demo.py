@@ -17,7 +17,8 @@ def add_parser(subparsers) -> None:
 
 
 def run(args) -> int:
-    from ..core.audio.demo import beat_f_measure, write_demo_wav
+    from ..core.audio.beats import f_measure
+    from ..core.audio.demo import write_demo_wav
 
     os.makedirs(args.out, exist_ok=True)
     wav = os.path.join(args.out, "demo.wav")
@@ -25,8 +26,8 @@ def run(args) -> int:
     track = write_demo_wav(wav)
     with cli_bar("analyze") as bar:
         result = analyze_file(wav, progress=bar)
-    f_beats = beat_f_measure(result["beats"], track.beats)
-    f_down = beat_f_measure(result["downbeats"], track.downbeats)
+    f_beats = f_measure(track.beats, result["beats"])
+    f_down = f_measure(track.downbeats, result["downbeats"])
     result["truth"] = track.to_dict()
     result["f_measure"] = {"beats": round(f_beats, 4), "downbeats": round(f_down, 4), "tolerance": 0.07}
     write_json(beats_json, result)

@@ -10,7 +10,8 @@ import pytest
 import soundfile as sf
 
 from choreo.core.audio import cache
-from choreo.core.audio.demo import beat_f_measure, section_layout, synthesize_demo, write_demo_wav
+from choreo.core.audio.beats import f_measure
+from choreo.core.audio.demo import section_layout, synthesize_demo, write_demo_wav
 from choreo.core.audio.features import (COLUMNS, FEATURE_NAMES, N_FEATURES, audio_pieces,
                                         beat_onehot, features_for_file, music_features, n_frames)
 from choreo.core.audio.io import load_audio
@@ -144,12 +145,12 @@ def test_write_demo_wav(tmp_path, short_demo):
     assert os.listdir(p.parent) == ["demo.wav"]  # no temp file left behind
 
 
-def test_beat_f_measure():
+def test_f_measure_matches_mir_eval_definition():
     ref = np.arange(10) * 0.5
-    assert beat_f_measure(ref + 0.05, ref) == 1.0
-    assert beat_f_measure(ref + 0.1, ref) == 0.0
-    assert beat_f_measure(ref[::2], ref) == pytest.approx(2 * 1 * 0.5 / 1.5)
-    assert beat_f_measure([], ref) == 0.0
+    assert f_measure(ref, ref + 0.05) == 1.0
+    assert f_measure(ref, ref + 0.1) == 0.0
+    assert f_measure(ref, ref[::2]) == pytest.approx(2 * 1 * 0.5 / 1.5)
+    assert f_measure(ref, []) == 0.0
 
 
 @needs_beats
@@ -158,7 +159,7 @@ def test_tracker_recovers_demo_grid(demo):
 
     bm = track_beats(demo.audio, demo.sr)
     assert abs(bm.tempo - 118) < 2
-    assert beat_f_measure(bm.beats, demo.beats, 0.07) >= 0.95
+    assert f_measure(demo.beats, bm.beats, 0.07) >= 0.95
 
 
 # --- features -------------------------------------------------------------------

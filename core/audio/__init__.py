@@ -3,13 +3,13 @@
 Heavy libraries (librosa) load on first use, so importing this package is cheap.
 """
 
-from .demo import DemoTrack, beat_f_measure, synthesize_demo, write_demo_wav
+from .demo import DemoTrack, synthesize_demo, write_demo_wav
 from .features import (COLUMNS, FEATURE_NAMES, N_FEATURES, MusicFeatures, audio_pieces,
                        features_for_file, frame_times, music_features, n_frames)
 from .io import DEFAULT_SR, load_audio
 from .sections import find_sections
 
 __all__ = ["DEFAULT_SR", "load_audio", "DemoTrack", "synthesize_demo", "write_demo_wav",
-           "beat_f_measure", "COLUMNS", "FEATURE_NAMES", "N_FEATURES", "MusicFeatures",
+           "COLUMNS", "FEATURE_NAMES", "N_FEATURES", "MusicFeatures",
            "music_features", "features_for_file", "audio_pieces", "frame_times", "n_frames",
            "find_sections"]

@@ -188,34 +188,6 @@ def write_demo_wav(path: str | os.PathLike, track: DemoTrack | None = None, **kw
     return track
 
 
-def beat_f_measure(estimated, reference, tolerance: float = 0.07) -> float:
-    """F-measure of beat times against a reference, one-to-one within ±``tolerance`` s.
-
-    The same definition as mir_eval's ``beat.f_measure`` (without its 5-second
-    trimming, which callers can apply themselves). Greedy matching of sorted
-    times is optimal here because each window is narrower than a beat period.
-    """
-    est = np.sort(np.asarray(estimated, dtype=float))
-    ref = np.sort(np.asarray(reference, dtype=float))
-    if len(est) == 0 or len(ref) == 0:
-        return 0.0
-    i = j = hits = 0
-    while i < len(est) and j < len(ref):
-        d = est[i] - ref[j]
-        if abs(d) <= tolerance:
-            hits += 1
-            i += 1
-            j += 1
-        elif d < 0:
-            i += 1
-        else:
-            j += 1
-    if hits == 0:
-        return 0.0
-    precision, recall = hits / len(est), hits / len(ref)
-    return 2 * precision * recall / (precision + recall)
-
-
 # --- instruments -------------------------------------------------------------
 
 def _is_backbeat(beat: int, meter: int) -> bool:
