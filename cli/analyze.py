@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 
 from ..core.progress import cli_bar, scaled
+from ..core.fileio import atomic_path
 
 LONG_SECONDS = 20.0  # show a progress bar beyond this length (when stderr is a terminal)
 
@@ -58,18 +58,9 @@ def summary_lines(result: dict, max_times: int = 8) -> list[str]:
 
 def write_json(path: str, data: dict) -> None:
     """Write ``data`` to ``path`` atomically (temp file beside it, then rename)."""
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(suffix=".json.tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(data, f, indent=1)
-            f.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with atomic_path(path, suffix=".json") as tmp, open(tmp, "w", encoding="utf-8") as f:
+        json.dump(data, f, indent=1)
+        f.write("\n")
 
 
 def _is_long(path: str) -> bool:

@@ -13,11 +13,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 import zipfile
 from pathlib import Path
 
 import numpy as np
+
+from ..fileio import atomic_path
 
 
 def cache_dir() -> Path:
@@ -68,22 +69,9 @@ def load(key: str) -> dict[str, np.ndarray] | None:
 def save(key: str, arrays: dict[str, np.ndarray]) -> Path | None:
     """Store ``arrays`` under ``key`` atomically; returns the path, or None if the
     cache folder is not writable (caching is best-effort, never an error)."""
-    folder = cache_dir()
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(suffix=".npz.tmp", dir=folder)
+        with atomic_path(entry_path(key), suffix=".npz") as tmp:
+            np.savez(tmp, **{k: np.asarray(v) for k, v in arrays.items()})
     except OSError:
         return None
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **{k: np.asarray(v) for k, v in arrays.items()})
-        os.replace(tmp, entry_path(key))
-    except OSError:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        return None
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
     return entry_path(key)

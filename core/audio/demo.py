@@ -10,10 +10,11 @@ differ in chords, voicing and density, the outro drops snare, hats and bass.
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from ..fileio import atomic_path
 
 PEAK_DBFS = -1.0
 
@@ -173,18 +174,8 @@ def write_demo_wav(path: str | os.PathLike, track: DemoTrack | None = None, **kw
 
     if track is None:
         track = synthesize_demo(**kwargs)
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(suffix=".wav", dir=folder)
-    os.close(fd)
-    try:
+    with atomic_path(path, suffix=".wav") as tmp:
         sf.write(tmp, track.audio, track.sr, subtype="PCM_16", format="WAV")
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
     return track
 
 

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import math
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,6 +31,7 @@ import numpy as np
 from .. import skeleton as sk
 from .. import skeleton_maps as smaps
 from ..errors import ChoreoInputError
+from ..fileio import atomic_path
 from ..motion import Motion
 
 _AXES = {"x": 0, "y": 1, "z": 2}
@@ -640,13 +640,5 @@ def write_bvh(motion: Motion, path: str | os.PathLike) -> None:
     lines += ["MOTION", f"Frames: {motion.num_frames}", f"Frame Time: {1.0 / motion.fps:.8f}"]
     fmt = " ".join(["%.6f"] * data.shape[1])
     body = "\n".join(fmt % tuple(row) for row in data)
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="ascii") as f:
-            f.write("\n".join(lines) + "\n" + body + "\n")
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with atomic_path(path) as tmp, open(tmp, "w", encoding="ascii") as f:
+        f.write("\n".join(lines) + "\n" + body + "\n")

@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import ChoreoInputError
+from ..fileio import atomic_path
 from .openpose import Pose2D
 
 WIDTH, HEIGHT, FPS = 1280, 720, 15.0
@@ -87,13 +87,5 @@ def write_dancerevolution(path: str | os.PathLike, pose: Pose2D, music: np.ndarr
         if len(music) != pose.num_frames:
             raise ValueError(f"music has {len(music)} frames, pose {pose.num_frames}")
         out["music_array"] = music.tolist()
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(out, f)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8") as f:
+        json.dump(out, f)

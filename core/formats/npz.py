@@ -8,14 +8,13 @@ pickled objects: files load with ``allow_pickle=False``.
 from __future__ import annotations
 
 import os
-import tempfile
 import zipfile
-from pathlib import Path
 
 import numpy as np
 
 from .. import skeleton as sk
 from ..errors import ChoreoInputError
+from ..fileio import atomic_path
 from ..motion import Motion
 
 FORMAT_VERSION = 1
@@ -24,18 +23,10 @@ REQUIRED_KEYS = ("joints", "fps", "joint_names", "up", "units", "format_version"
 
 def save_npz_motion(motion: Motion, path: str | os.PathLike) -> None:
     """Write ``motion`` to ``path`` atomically (a temporary file, then a rename)."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp.npz", dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_path(path, suffix=".npz") as tmp:
         np.savez(tmp, joints=motion.joints.astype(np.float32), fps=np.float64(motion.fps),
                  joint_names=np.array(motion.joint_names, dtype=str), up=np.array("z"),
                  units=np.array("m"), format_version=np.int64(FORMAT_VERSION))
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def load_npz_motion(path: str | os.PathLike) -> Motion:
