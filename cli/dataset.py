@@ -60,7 +60,9 @@ def format_summary(s: dict) -> str:
                  f"warped {s['bas']['warped']:.3f} vs unwarped {s['bas']['unwarped']:.3f}")
     lines.append(f"music beats with a kinematic beat within +-70 ms: "
                  f"warped {100 * s['hit']['warped']:.1f}% vs unwarped {100 * s['hit']['unwarped']:.1f}%")
-    lines.append(f"music features: {s['features'] or 'none'} columns")
+    feats = (f"{s['features']} columns, stored once per music window ({s.get('feature_windows', 0)} windows)"
+             if s["features"] else "none")
+    lines.append(f"music features: {feats}")
     return "\n".join(lines)
 
 

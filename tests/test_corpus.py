@@ -12,7 +12,9 @@ from scipy.special import erf
 
 from choreo.cli import dataset as cli_dataset
 from choreo.core.data import align, kinematic
-from choreo.core.data.corpus import BuildParams, Corpus, build_corpus, write_npz
+from choreo.core.audio import features as features_module
+from choreo.core.audio.features import COLUMNS, features_for_file
+from choreo.core.data.corpus import BuildParams, Corpus, build_corpus, load_track, write_npz
 from choreo.core.errors import ChoreoInputError
 from choreo.core.motion import Motion
 
@@ -125,6 +127,31 @@ def test_small_build_split_and_pairs(small_build):
     np.testing.assert_allclose(mirror.motion.joints, orig.motion.mirrored().joints, atol=1e-6)
 
 
+def test_features_stored_once_per_window_and_match_music_features(small_build, music_dir):
+    c = Corpus.load(small_build[0].path)
+    a = c.arrays
+    assert int(a["format_version"]) == 2 and a["window_features"].dtype == np.float16
+    # A pair and its mirror share one window; every window is used, none twice by originals.
+    pw = a["pair_window"]
+    np.testing.assert_array_equal(pw[0::2], pw[1::2])
+    assert len(set(pw[0::2])) == len(pw) // 2 == len(a["window_track"])
+    whole = {}
+    for i in range(0, len(c), 7):
+        p = c.pair(i)
+        assert p.features.dtype == np.float32 and len(p.features) == p.motion.num_frames
+        np.testing.assert_array_equal(p.features, c.pair(i ^ 1).features)
+        # The stored window = the track's features (exact beat grid) from the window's start frame.
+        if p.track not in whole:
+            wav = music_dir / f"{p.track}.ogg"
+            whole[p.track] = features_for_file(wav, fps=30.0, beats=load_track(wav).beats).values
+        start = int(a["window_start"][pw[i]])
+        assert start == round(p.music_start * 30)
+        ref = whole[p.track][np.minimum(np.arange(start, start + len(p.features)), len(whole[p.track]) - 1)]
+        # float16: relative error <= 2**-11 in its normal range, absolute <= 2**-25 below it.
+        np.testing.assert_allclose(p.features, ref, rtol=2.0 ** -11, atol=2.0 ** -25)
+        assert np.array_equal(p.features[:, COLUMNS["beat"]], ref[:, COLUMNS["beat"]])  # exact 0/1
+
+
 def test_cli_info_prints_figures(small_build, capsys):
     args = argparse.Namespace(corpus=small_build[0].path)
     assert cli_dataset.run_info(args) == 0
@@ -164,3 +191,36 @@ def test_bad_inputs_give_clear_errors(tmp_path, mocap_dir, music_dir):
     write_npz(tmp_path / "old.npz", {"format_version": np.array(0)})
     with pytest.raises(ChoreoInputError, match="version 0.*rebuild"):
         Corpus.load(tmp_path / "old.npz")
+
+
+def test_version_1_corpus_is_refused_with_a_rebuild_hint(tmp_path):
+    # The layout of a version-1 file: per-frame float32 features, mirrors stored in full.
+    write_npz(tmp_path / "v1.npz", {
+        "format_version": np.array(1), "fps": np.array(30.0), "joints": np.zeros((4, 24, 3), np.float32),
+        "pair_offsets": np.array([0, 2, 4]), "features": np.zeros((4, 438), np.float32)})
+    with pytest.raises(ChoreoInputError, match=r"v1\.npz.*version 1 was built by an older Choreo.*"
+                                               r"rebuild with `choreo dataset build …`"):
+        Corpus.load(tmp_path / "v1.npz")
+    write_npz(tmp_path / "v9.npz", {"format_version": np.array(9)})
+    with pytest.raises(ChoreoInputError, match="newer Choreo"):
+        Corpus.load(tmp_path / "v9.npz")
+
+
+def test_feature_cache_is_keyed_on_the_feature_source(tmp_path, monkeypatch):
+    """Editing core/audio/features.py without bumping FEATURE_VERSION must not reuse stale features."""
+    import soundfile as sf
+
+    monkeypatch.setenv("CHOREO_CACHE_DIR", str(tmp_path / "cache"))
+    wav = tmp_path / "tone.wav"
+    t = np.arange(22050) / 22050
+    sf.write(wav, (0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32), 22050, subtype="FLOAT")
+    beats = np.array([0.25, 0.75])
+    first = features_for_file(wav, beats=beats)
+    features_for_file(wav, beats=beats)
+    assert len(list((tmp_path / "cache").glob("features-*.npz"))) == 1  # second call hit the cache
+    edited = tmp_path / "features.py"
+    edited.write_bytes(open(features_module.__file__, "rb").read() + b"\n# edited\n")
+    monkeypatch.setattr(features_module, "__file__", str(edited))
+    again = features_for_file(wav, beats=beats)
+    assert len(list((tmp_path / "cache").glob("features-*.npz"))) == 2  # a new key: recomputed
+    np.testing.assert_array_equal(again.values, first.values)

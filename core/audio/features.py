@@ -202,11 +202,12 @@ def features_for_file(path: str | os.PathLike, fps: float = 30.0, sr: int = DEFA
     """:func:`music_features` of an audio file, cached on disk.
 
     The cache key covers the file's bytes, ``fps``, ``sr``, the given ``beats``
-    (or the beat tracker's source when they are tracked) and :data:`FEATURE_VERSION`,
-    so a changed song, setting or tracker recomputes.
+    (or the beat tracker's source when they are tracked), :data:`FEATURE_VERSION`
+    and this module's source, so a changed song, setting, tracker or feature code
+    recomputes (even when nobody bumped the version).
     """
     params = {"fps": repr(float(fps)), "sr": int(sr), "version": FEATURE_VERSION,
-              "beats": _beats_token(beats)}
+              "source": _source_digest(__file__), "beats": _beats_token(beats)}
     key = cache.make_key("features", cache.file_digest(path), params) if use_cache else None
     if key is not None:
         hit = cache.load(key)
@@ -220,14 +221,19 @@ def features_for_file(path: str | os.PathLike, fps: float = 30.0, sr: int = DEFA
     return feats
 
 
+def _source_digest(path: str | os.PathLike) -> str:
+    """sha256 of a module's source file (part of the cache key: edited code recomputes)."""
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
 def _beats_token(beats) -> str:
     if beats is not None:
         data = np.ascontiguousarray(np.asarray(beats, dtype=np.float64)).tobytes()
         return "given:" + hashlib.sha256(data).hexdigest()
     from . import beats as beats_module  # a changed tracker changes the beat column
 
-    with open(beats_module.__file__, "rb") as f:
-        return "tracked:" + hashlib.sha256(f.read()).hexdigest()
+    return "tracked:" + _source_digest(beats_module.__file__)
 
 
 def _interp_frames(feature: np.ndarray, times: np.ndarray, sr: int, hop: int) -> np.ndarray:

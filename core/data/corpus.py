@@ -16,7 +16,6 @@ import hashlib
 import io
 import json
 import os
-import tempfile
 import zipfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -26,11 +25,15 @@ import numpy as np
 
 from .. import skeleton as sk
 from ..errors import ChoreoInputError
+from ..fileio import atomic_path
 from ..motion import Motion
 from ..progress import ProgressFn, report, scaled
 from . import align, kinematic
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+# Music features are stored once per music window as float16: relative error
+# <= 2**-11 (4.9e-4) for |x| >= 6.1e-5, absolute error <= 3e-8 below (see docs/corpus.md).
+FEATURE_DTYPE = np.float16
 AUDIO_EXTS = (".ogg", ".wav", ".flac", ".mp3")
 # Held out by default: three takes whose movement appears in no other take
 # (the repeated takes 09/10, 14/15 and 18/19/20 stay together in train, so no
@@ -304,11 +307,8 @@ def _slice_frames(arr: np.ndarray, start: int, n: int) -> np.ndarray:
 def write_npz(path: str | os.PathLike, arrays: dict[str, np.ndarray]) -> None:
     """Write ``arrays`` as an .npz atomically and reproducibly (fixed zip timestamps,
     sorted names): the same arrays always give the same bytes."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f, zipfile.ZipFile(f, "w", zipfile.ZIP_DEFLATED) as zf:
+    with atomic_path(path) as tmp:
+        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
             for name in sorted(arrays):
                 buf = io.BytesIO()
                 np.lib.format.write_array(buf, np.asarray(arrays[name]), allow_pickle=False)
@@ -317,11 +317,6 @@ def write_npz(path: str | os.PathLike, arrays: dict[str, np.ndarray]) -> None:
                 info.external_attr = 0o644 << 16
                 zf.writestr(info, buf.getvalue())
         os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def _offsets(lengths: Sequence[int]) -> np.ndarray:
@@ -376,7 +371,14 @@ def build_corpus(mocap_dir: str | os.PathLike, music_dir: str | os.PathLike, out
     feats_by_track: dict[int, tuple[np.ndarray, list[str]] | None] = {}
     want_features = p.features
     cols: list[str] = []
-    joints, beats, downbeat, feats = [], [], [], []
+    # A mirrored pair stores no joints: it is its original's motion, mirrored on load
+    # (Motion.mirrored is a joint permutation and a sign flip, so exact).
+    joints, pair_motion, beats, downbeat = [], [], [], []
+    # One feature block per unique music window (track, start frame, frame count):
+    # a pair and its mirror (and any pair on the same window) share it.
+    window_of: dict[tuple[int, int, int], int] = {}
+    win_feats: list[np.ndarray] = []
+    pair_window: list[int] = []
     rows: dict[str, list] = {k: [] for k in (
         "pair_track", "pair_take", "pair_music_start", "pair_music_duration", "pair_src_start",
         "pair_split", "pair_mirrored", "pair_warp_min", "pair_warp_max", "pair_warp_mean",
@@ -392,7 +394,7 @@ def build_corpus(mocap_dir: str | os.PathLike, music_dir: str | os.PathLike, out
         bas_w, hit_w = _eval_beats(warped, w.beats, w.duration)
         bas_u, hit_u = _eval_beats(unwarped, w.beats, min(w.duration, avail))
         ratios = align.frame_ratios(align.time_map(a, p.fps), p.fps)
-        f = None
+        win = -1
         if want_features:
             if pr.track not in feats_by_track:
                 feats_by_track[pr.track] = _track_features(track, p.fps)
@@ -401,14 +403,20 @@ def build_corpus(mocap_dir: str | os.PathLike, music_dir: str | os.PathLike, out
                 want_features = False
             else:
                 cols = tf[1]
-                f = _slice_frames(tf[0], int(round(w.start * p.fps)), warped.num_frames)
-        variants = [(warped, False)] + ([(warped.mirrored(), True)] if p.mirror else [])
-        for motion, mirrored in variants:
-            joints.append(motion.joints)
+                wkey = (pr.track, int(round(w.start * p.fps)), warped.num_frames)
+                if wkey not in window_of:
+                    window_of[wkey] = len(win_feats)
+                    f16 = _slice_frames(tf[0], wkey[1], wkey[2]).astype(FEATURE_DTYPE)
+                    if not np.all(np.isfinite(f16)):  # float16 tops out at 65504
+                        raise ChoreoInputError(track.audio_path, "music features overflow float16 storage")
+                    win_feats.append(f16)
+                win = window_of[wkey]
+        joints.append(warped.joints)
+        for mirrored in (False, True) if p.mirror else (False,):
+            pair_motion.append(len(joints) - 1)
             beats.append(w.beats)
             downbeat.append(w.downbeat)
-            if f is not None:
-                feats.append(f)
+            pair_window.append(win)
             for key, val in (("pair_track", pr.track), ("pair_take", pr.take), ("pair_music_start", w.start),
                              ("pair_music_duration", w.duration), ("pair_src_start", a.src_knots[0]),
                              ("pair_split", pr.split), ("pair_mirrored", mirrored),
@@ -432,7 +440,8 @@ def build_corpus(mocap_dir: str | os.PathLike, music_dir: str | os.PathLike, out
         "format_version": np.array(FORMAT_VERSION, dtype=np.int64),
         "fps": np.array(p.fps, dtype=np.float64),
         "joints": np.concatenate(joints).astype(np.float32),
-        "pair_offsets": _offsets([len(j) for j in joints]),
+        "motion_offsets": _offsets([len(j) for j in joints]),
+        "pair_motion": np.array(pair_motion, dtype=np.int64),
         "beat_times": np.concatenate(beats).astype(np.float64),
         "beat_is_downbeat": np.concatenate(downbeat).astype(bool),
         "beat_offsets": _offsets([len(b) for b in beats]),
@@ -453,8 +462,13 @@ def build_corpus(mocap_dir: str | os.PathLike, music_dir: str | os.PathLike, out
             arrays[key] = np.array(vals, dtype=bool)
         else:
             arrays[key] = np.array(vals, dtype=np.int64 if key in int_cols else np.float64)
-    if want_features and feats:
-        arrays["features"] = np.concatenate(feats).astype(np.float32)
+    if want_features and win_feats:
+        keys = sorted(window_of, key=window_of.get)
+        arrays["window_features"] = np.concatenate(win_feats)
+        arrays["window_offsets"] = _offsets([len(f) for f in win_feats])
+        arrays["window_track"] = np.array([k[0] for k in keys], dtype=np.int64)
+        arrays["window_start"] = np.array([k[1] for k in keys], dtype=np.int64)
+        arrays["pair_window"] = np.array(pair_window, dtype=np.int64)
         arrays["feature_columns"] = np.array(cols)
     write_npz(out_path, arrays)
     report(progress, 1.0, "written")
@@ -463,8 +477,10 @@ def build_corpus(mocap_dir: str | os.PathLike, music_dir: str | os.PathLike, out
 
 # -- reading -------------------------------------------------------------------
 
-REQUIRED = ("format_version", "fps", "joints", "pair_offsets", "beat_times", "beat_offsets", "takes", "tracks",
+REQUIRED = ("format_version", "fps", "joints", "motion_offsets", "pair_motion", "beat_times", "beat_offsets", "takes", "tracks",
             "pair_track", "pair_take", "pair_music_start", "pair_split", "pair_mirrored", "build_params")
+FEATURE_ARRAYS = ("window_features", "window_offsets", "window_track", "window_start", "pair_window",
+                  "feature_columns")
 
 
 @dataclass
@@ -482,7 +498,7 @@ class CorpusPair:
     split: str
     mirrored: bool
     warp: tuple[float, float, float]  # min, max, mean ratio
-    features: np.ndarray | None
+    features: np.ndarray | None  # (frames, D) float32, row k = music at motion frame k
 
 
 class Corpus:
@@ -508,10 +524,17 @@ class Corpus:
         if "format_version" not in arrays:
             raise ChoreoInputError(path, "not a Choreo corpus (no format_version)")
         version = int(arrays["format_version"])
-        if version != FORMAT_VERSION:
-            raise ChoreoInputError(path, f"corpus format version {version}, this Choreo reads version "
-                                         f"{FORMAT_VERSION}: rebuild it with `choreo dataset build`")
+        if version < FORMAT_VERSION:
+            raise ChoreoInputError(path, f"corpus format version {version} was built by an older Choreo "
+                                         f"(this one reads version {FORMAT_VERSION}); rebuild with "
+                                         f"`choreo dataset build …`")
+        if version > FORMAT_VERSION:
+            raise ChoreoInputError(path, f"corpus format version {version} was built by a newer Choreo "
+                                         f"(this one reads version {FORMAT_VERSION}); update Choreo or "
+                                         f"rebuild with `choreo dataset build …`")
         missing = [k for k in REQUIRED if k not in arrays]
+        if any(k in arrays for k in FEATURE_ARRAYS):
+            missing += [k for k in FEATURE_ARRAYS if k not in arrays]
         if missing:
             raise ChoreoInputError(path, f"corpus lacks {', '.join(missing)}")
         return cls(arrays, path)
@@ -537,14 +560,24 @@ class Corpus:
         s = self.arrays["pair_split"]
         return np.arange(len(s)) if split is None else np.flatnonzero(s == split)
 
+    def pair_frames(self) -> np.ndarray:
+        """(P,) int64 number of motion frames of each pair."""
+        return np.diff(self.arrays["motion_offsets"])[self.arrays["pair_motion"]]
+
     def pair(self, i: int) -> CorpusPair:
         a = self.arrays
-        o, bo = a["pair_offsets"], a["beat_offsets"]
+        o, bo, m = a["motion_offsets"], a["beat_offsets"], int(a["pair_motion"][i])
         beats = a["beat_times"][bo[i]:bo[i + 1]]
         down = a["beat_is_downbeat"][bo[i]:bo[i + 1]] if "beat_is_downbeat" in a else np.zeros(len(beats), bool)
-        feats = a["features"][o[i]:o[i + 1]] if "features" in a else None
+        feats = None
+        if "window_features" in a:
+            w, wo = int(a["pair_window"][i]), a["window_offsets"]
+            feats = a["window_features"][wo[w]:wo[w + 1]].astype(np.float32)
+        motion = Motion(a["joints"][o[m]:o[m + 1]], self.fps)
+        if a["pair_mirrored"][i]:
+            motion = motion.mirrored()
         return CorpusPair(
-            index=int(i), motion=Motion(a["joints"][o[i]:o[i + 1]], self.fps), beats=beats, downbeats=beats[down],
+            index=int(i), motion=motion, beats=beats, downbeats=beats[down],
             track=str(a["tracks"][a["pair_track"][i]]), take=str(a["takes"][a["pair_take"][i]]),
             music_start=float(a["pair_music_start"][i]), split=str(a["pair_split"][i]),
             mirrored=bool(a["pair_mirrored"][i]),
@@ -560,7 +593,7 @@ class Corpus:
         """Figures of the build report: minutes of dance, pairs, warp ratios, beat alignment."""
         a = self.arrays
         orig = ~a["pair_mirrored"]
-        dur = np.diff(a["pair_offsets"]) / self.fps
+        dur = self.pair_frames() / self.fps
         out = {
             "source_minutes": float(a["take_duration"].sum() / 60.0),
             "paired_minutes": float(dur[orig].sum() / 60.0),
@@ -570,6 +603,7 @@ class Corpus:
             "pairs": {s: int(np.sum(a["pair_split"] == s)) for s in SPLITS},
             "unmirrored_pairs": {s: int(np.sum((a["pair_split"] == s) & orig)) for s in SPLITS},
             "features": len(self.feature_columns),
+            "feature_windows": int(len(a["window_track"])) if "window_track" in a else 0,
         }
         w = a["pair_warp_mean"][orig]
         q = [0, 5, 25, 50, 75, 95, 100]
