@@ -117,7 +117,10 @@ def test_too_short_and_bad_pulse_raise():
 
 # ------------------------------------------------------------------ real tracks
 
-@pytest.mark.parametrize("track", ["mma02_hiphop", "mma12_march", "mma21_polka"])
+# hiphop/march/polka: level; ska: precise period (was tracked at 2X);
+# rhumba and boneym: off-beats as loud as the beats (were tracked on the "and").
+@pytest.mark.parametrize("track", ["mma02_hiphop", "mma12_march", "mma21_polka",
+                                   "mma05_ska", "mma07_rhumba", "mma13_boneym"])
 def test_real_tracks(music_dir, track):
     from choreo.core.audio.io import load_audio
 
@@ -125,3 +128,5 @@ def test_real_tracks(music_dir, track):
     truth = json.loads((music_dir / f"{track}.json").read_text())
     bm = track_beats(y, sr)
     assert f_measure(truth["beats"], bm.beats) >= 0.8, (track, bm.tempo)
+    assert bm.tempo == pytest.approx(truth["bpm"], rel=0.01)
+    assert bm.meter == truth["meter"][0]
