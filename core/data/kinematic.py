@@ -110,29 +110,25 @@ def bailando_motion_beats(motion: Motion) -> np.ndarray:
     speed = joint_speed(motion, sigma_s=5.0 / 60.0)
     return argrelextrema(speed, np.less)[0] / motion.fps
 
+def _distance_to_nearest(music_beats: np.ndarray, motion_beats: np.ndarray) -> np.ndarray:
+    """Seconds from each music beat to the nearest motion beat (inf without motion beats)."""
+    music_beats = np.asarray(music_beats, dtype=np.float64).ravel()
+    motion_beats = np.asarray(motion_beats, dtype=np.float64).ravel()
+    if motion_beats.size == 0:
+        return np.full(music_beats.shape, np.inf)
+    return np.abs(music_beats[:, None] - motion_beats[None, :]).min(axis=1)
+
 
 def beat_align_score(motion_beats: np.ndarray, music_beats: np.ndarray, sigma_s: float = 0.05) -> float:
     """Bailando Beat Align Score: mean over MUSIC beats of exp(-d² / 2σ²), d = distance
     to the nearest motion beat; σ = 3 frames at 60 fps = 50 ms. nan without music beats;
     0 without motion beats."""
-    music_beats = np.asarray(music_beats, dtype=np.float64)
-    motion_beats = np.asarray(motion_beats, dtype=np.float64)
-    if len(music_beats) == 0:
-        return float("nan")
-    if len(motion_beats) == 0:
-        return 0.0
-    d = np.abs(music_beats[:, None] - motion_beats[None, :]).min(axis=1)
-    return float(np.mean(np.exp(-d ** 2 / (2 * sigma_s ** 2))))
+    d = _distance_to_nearest(music_beats, motion_beats)
+    return float(np.mean(np.exp(-d ** 2 / (2 * sigma_s ** 2)))) if d.size else float("nan")
 
 
 def beat_hit_rate(motion_beats: np.ndarray, music_beats: np.ndarray, tolerance_s: float = 0.07) -> float:
     """Fraction of music beats with a motion beat within ±``tolerance_s`` (70 ms,
     mir_eval's window). nan without music beats."""
-    music_beats = np.asarray(music_beats, dtype=np.float64)
-    motion_beats = np.asarray(motion_beats, dtype=np.float64)
-    if len(music_beats) == 0:
-        return float("nan")
-    if len(motion_beats) == 0:
-        return 0.0
-    d = np.abs(music_beats[:, None] - motion_beats[None, :]).min(axis=1)
-    return float(np.mean(d <= tolerance_s + 1e-9))
+    d = _distance_to_nearest(music_beats, motion_beats)
+    return float(np.mean(d <= tolerance_s + 1e-9)) if d.size else float("nan")
