@@ -29,3 +29,19 @@ def atomic_path(path: str | os.PathLike, suffix: str = ".tmp") -> Iterator[str]:
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def read_json(path: str | os.PathLike):
+    """Parse a user's JSON file; unreadable or malformed files raise
+    :class:`ChoreoInputError` naming the file."""
+    import json
+
+    from .errors import ChoreoInputError
+
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    except OSError as e:
+        raise ChoreoInputError(path, f"cannot read: {e.strerror or e}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise ChoreoInputError(path, f"not valid JSON: {e}") from None

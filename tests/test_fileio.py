@@ -25,3 +25,18 @@ def test_atomic_path_keeps_the_old_file_on_failure(tmp_path):
             raise RuntimeError("interrupted")
     assert target.read_text() == "old"
     assert os.listdir(tmp_path) == ["out.txt"]
+
+
+def test_read_json_names_the_file_on_bad_input(tmp_path):
+    from choreo.core.errors import ChoreoInputError
+    from choreo.core.fileio import read_json
+
+    good = tmp_path / "ok.json"
+    good.write_text('{"beats": [0.5]}')
+    assert read_json(good) == {"beats": [0.5]}
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    with pytest.raises(ChoreoInputError, match="bad.json: not valid JSON"):
+        read_json(bad)
+    with pytest.raises(ChoreoInputError, match="missing.json: cannot read"):
+        read_json(tmp_path / "missing.json")

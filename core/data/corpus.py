@@ -25,7 +25,7 @@ import numpy as np
 
 from .. import skeleton as sk
 from ..errors import ChoreoInputError
-from ..fileio import atomic_path
+from ..fileio import atomic_path, read_json
 from ..motion import Motion
 from ..progress import ProgressFn, report, scaled
 from . import align, kinematic
@@ -149,13 +149,13 @@ def load_track(audio_path: str | os.PathLike) -> Track:
     audio_path = Path(audio_path)
     json_path = audio_path.with_suffix(".json")
     if json_path.is_file():
+        d = read_json(json_path)
         try:
-            d = json.loads(json_path.read_text(encoding="utf-8"))
             beats = np.asarray(d["beats"], dtype=np.float64)
             downbeats = np.asarray(d["downbeats"], dtype=np.float64)
             meter = int(d["meter"][0])
             duration = float(d["duration_s"])
-        except (OSError, ValueError, KeyError, TypeError, IndexError) as exc:
+        except (ValueError, KeyError, TypeError, IndexError) as exc:
             raise ChoreoInputError(json_path, f"unreadable beat grid ({exc})") from None
         if len(beats) < 2 or len(downbeats) < 1 or np.any(np.diff(beats) <= 0):
             raise ChoreoInputError(json_path, "beat grid needs at least two increasing beats and a downbeat")

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ChoreoInputError
-from ..fileio import atomic_path
+from ..fileio import atomic_path, read_json
 from .openpose import Pose2D
 
 WIDTH, HEIGHT, FPS = 1280, 720, 15.0
@@ -50,12 +50,7 @@ def _array(data: dict, key: str, path) -> np.ndarray:
 def load_dancerevolution(path: str | os.PathLike, width: int = WIDTH, height: int = HEIGHT,
                          fps: float = FPS) -> DanceRevolutionSample:
     """Read a Dance Revolution sample; poses come back in pixels of a ``width`` x ``height`` image."""
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as e:
-        raise ChoreoInputError(path, f"cannot read: {e.strerror or e}") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise ChoreoInputError(path, f"not valid JSON: {e}") from None
+    data = read_json(path)
     if not isinstance(data, dict) or "dance_array" not in data:
         raise ChoreoInputError(path, "not a Dance Revolution sample: no 'dance_array'")
     dance = _array(data, "dance_array", path)

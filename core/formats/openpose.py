@@ -19,6 +19,7 @@ import numpy as np
 
 from .. import skeleton_maps as smaps
 from ..errors import ChoreoInputError
+from ..fileio import read_json
 from ..motion import Motion
 
 LAYOUTS = {54: "openpose18", 75: "openpose25"}
@@ -146,12 +147,7 @@ def read_openpose(source, fps: float = 30.0, width: int = 0, height: int = 0) ->
     n_values = None
     frames: list[np.ndarray | None] = []
     for f in files:
-        try:
-            data = json.loads(Path(f).read_text(encoding="utf-8"))
-        except OSError as e:
-            raise ChoreoInputError(f, f"cannot read: {e.strerror or e}") from None
-        except (json.JSONDecodeError, UnicodeDecodeError) as e:
-            raise ChoreoInputError(f, f"not valid JSON: {e}") from None
+        data = read_json(f)
         if not isinstance(data, dict) or not isinstance(data.get("people"), list):
             raise ChoreoInputError(f, "not an OpenPose frame: no 'people' list")
         if n_values is None:
