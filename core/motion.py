@@ -6,8 +6,6 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 import numpy as np
-from scipy.signal import resample_poly
-
 from . import skeleton as sk
 
 
@@ -64,6 +62,8 @@ class Motion:
         ratio = Fraction(fps / self.fps).limit_denominator(1000)
         flat = self.joints.reshape(self.num_frames, -1).astype(np.float64)
         if ratio.numerator <= 16 and ratio.denominator <= 16 and self.num_frames > 8:
+            from scipy.signal import resample_poly  # deferred: keeps `import choreo…` light
+
             out = resample_poly(flat, ratio.numerator, ratio.denominator, axis=0, padtype="line")
         else:
             n_out = int(np.floor((self.num_frames - 1) * fps / self.fps)) + 1
