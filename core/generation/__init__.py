@@ -1,0 +1,1 @@
+"""Generation: a whole song through the trained generator, in numpy."""

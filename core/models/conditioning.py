@@ -1,0 +1,73 @@
+"""The generator's inputs besides the model: audio pieces, energy and seeded noise.
+
+numpy only, so training (torch) and generation (numpy runtime) prepare inputs
+with the very same code.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..audio.features import audio_pieces
+from .config import GeneratorConfig
+
+# Songs are scaled to this RMS (over their loud part) so the encoder sees the
+# same level whatever the mastering.
+TARGET_RMS = 0.25
+
+
+def normalize_loudness(y: np.ndarray, sr: int) -> np.ndarray:
+    """Scale ``y`` so the 90th percentile of its 0.1 s RMS is ``TARGET_RMS``;
+    silence stays silence (no division blow-up)."""
+    y = np.asarray(y, dtype=np.float32)
+    hop = max(1, int(0.1 * sr))
+    n = len(y) // hop
+    if n == 0:
+        return y.copy()
+    rms = np.sqrt(np.mean(y[: n * hop].reshape(n, hop).astype(np.float64) ** 2, axis=1))
+    level = float(np.percentile(rms, 90))
+    if level < 1e-5:
+        return np.zeros_like(y)
+    return (y * (TARGET_RMS / level)).astype(np.float32)
+
+
+def model_pieces(y: np.ndarray, sr: int, cfg: GeneratorConfig) -> np.ndarray:
+    """(T, piece_samples) float32: the loudness-normalised song at
+    ``cfg.sample_rate`` cut into one centred 0.1 s piece per frame at ``cfg.fps``."""
+    if sr != cfg.sample_rate:
+        raise ValueError(f"audio must be at {cfg.sample_rate} Hz for this model, got {sr}")
+    return audio_pieces(normalize_loudness(y, sr), sr, cfg.fps, cfg.piece_seconds)
+
+
+def smooth_noise(seed: int, n_frames: int, cfg: GeneratorConfig, offset_frames: int = 0) -> np.ndarray:
+    """(n_frames, noise_dim) float32 standard-normal knots every ``noise_period``
+    seconds, linearly interpolated; a function of the seed and absolute frame,
+    so overlapping windows see the same noise where they overlap."""
+    if cfg.noise_dim == 0:
+        return np.zeros((n_frames, 0), np.float32)
+    period = max(1, int(round(cfg.noise_period * cfg.fps)))
+    first = offset_frames // period
+    last = (offset_frames + n_frames) // period + 1
+    rng = np.random.default_rng(seed)
+    knots = rng.standard_normal((last + 1, cfg.noise_dim))[first:]
+    t = (np.arange(offset_frames, offset_frames + n_frames) - first * period) / period
+    i = np.floor(t).astype(np.int64)
+    w = (t - i)[:, None]
+    return ((1 - w) * knots[i] + w * knots[i + 1]).astype(np.float32)
+
+
+def log_energy(features: np.ndarray, mode: str = "3d", fps: float = 30.0) -> float:
+    """log of the mean squared joint speed (m²/s²) of a window of pose features:
+    the quantity the energy control conditions on."""
+    f = np.asarray(features, np.float64)
+    if len(f) < 2:
+        return float(np.log(1e-6))
+    if mode == "3d":
+        from .representation import local_joints_3d
+
+        j = local_joints_3d(f)
+        speed2 = np.sum(np.diff(j, axis=0) ** 2, axis=-1) * fps**2
+        speed2 += np.sum(f[:-1, 1:3] ** 2, axis=-1, keepdims=True)  # travel counts too
+    else:
+        speed2 = np.sum(np.diff(f.reshape(len(f), -1, 2), axis=0) ** 2, axis=-1) * fps**2
+    return float(np.log(np.mean(speed2) + 1e-6))

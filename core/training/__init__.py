@@ -1,0 +1,1 @@
+"""Training: the corpus as batches, the losses of Ren et al., the training loop."""

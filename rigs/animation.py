@@ -1,0 +1,114 @@
+"""A dance solved onto an armature, as plain arrays: bone rotations, root
+location, and the armature's rest data to check where the joints end up.
+
+bpy-free on purpose: retargeting (:mod:`.retarget`) fills it from Blender
+data, keying (:mod:`.keys`) reads it, and the forward kinematics here lets
+both measure joint-position error without touching the scene.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+def quat_to_matrix(q: np.ndarray) -> np.ndarray:
+    """(…, 4) quaternions w, x, y, z (any norm) → (…, 3, 3) rotation matrices."""
+    q = np.asarray(q, np.float64)
+    q = q / np.maximum(np.linalg.norm(q, axis=-1, keepdims=True), 1e-12)
+    w, x, y, z = np.moveaxis(q, -1, 0)
+    return np.stack([
+        np.stack([1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y)], -1),
+        np.stack([2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x)], -1),
+        np.stack([2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)], -1),
+    ], -2)
+
+
+@dataclass
+class RigSkeleton:
+    """Rest data of every bone of an armature, parents before children.
+
+    ``rest`` (N, 4, 4) = ``bone.matrix_local`` (armature space); ``parents``
+    (N,) index into the same list, -1 for roots; ``lengths`` (N,) bone lengths.
+    """
+
+    names: list[str]
+    parents: np.ndarray
+    rest: np.ndarray
+    lengths: np.ndarray
+
+    def index(self, name: str) -> int:
+        return self.names.index(name)
+
+    def pose_matrices(self, basis: np.ndarray) -> np.ndarray:
+        """(T, N, 4, 4) armature-space pose matrices from per-bone ``basis``
+        (T, N, 4, 4) = ``pose_bone.matrix_basis``, as Blender composes them."""
+        T, N = basis.shape[:2]
+        out = np.empty((T, N, 4, 4))
+        inv_rest = np.linalg.inv(self.rest)
+        for b in range(N):
+            p = int(self.parents[b])
+            if p < 0:
+                out[:, b] = self.rest[b] @ basis[:, b]
+            else:
+                out[:, b] = out[:, p] @ (inv_rest[p] @ self.rest[b]) @ basis[:, b]
+        return out
+
+
+@dataclass
+class RigAnimation:
+    """Rotation keys (and root location) for ``bone_names`` of armature object
+    ``armature``, sampled at ``fps`` (sample k at k/fps s into the dance).
+
+    ``rotations`` (T, B, 4) are ``pose_bone.rotation_quaternion`` values (w, x,
+    y, z), sign-continuous over time; ``root_location`` (T, 3) is
+    ``pose_bone.location`` of ``root_bone``. ``joint_names`` (J SMPL joints)
+    sit at the head of ``joint_bones`` (or the tail where ``joint_at_tail``);
+    ``target_positions`` (T, J, 3) is where they should be (armature space).
+    """
+
+    armature: str
+    bone_names: list[str]
+    rotations: np.ndarray
+    root_bone: str
+    root_location: np.ndarray
+    fps: float
+    skeleton: RigSkeleton
+    joint_names: list[str]
+    joint_bones: list[str]
+    target_positions: np.ndarray
+    joint_at_tail: list[bool] = field(default_factory=list)
+
+    @property
+    def num_frames(self) -> int:
+        return int(self.rotations.shape[0])
+
+    def basis_matrices(self, rotations: np.ndarray | None = None,
+                       root_location: np.ndarray | None = None) -> np.ndarray:
+        """(T, N, 4, 4) matrix_basis of every skeleton bone (unkeyed bones at rest)."""
+        rot = self.rotations if rotations is None else np.asarray(rotations, np.float64)
+        loc = self.root_location if root_location is None else np.asarray(root_location, np.float64)
+        T, N = len(rot), len(self.skeleton.names)
+        basis = np.tile(np.eye(4), (T, N, 1, 1))
+        for k, name in enumerate(self.bone_names):
+            basis[:, self.skeleton.index(name), :3, :3] = quat_to_matrix(rot[:, k])
+        basis[:, self.skeleton.index(self.root_bone), :3, 3] = loc
+        return basis
+
+    def joint_positions(self, rotations: np.ndarray | None = None,
+                        root_location: np.ndarray | None = None) -> np.ndarray:
+        """(T, J, 3) armature-space positions of the mapped joints by forward
+        kinematics (defaults: this animation's own rotations and root location)."""
+        pose = self.skeleton.pose_matrices(self.basis_matrices(rotations, root_location))
+        at_tail = self.joint_at_tail or [False] * len(self.joint_bones)
+        out = np.empty((pose.shape[0], len(self.joint_bones), 3))
+        for j, (name, tail) in enumerate(zip(self.joint_bones, at_tail)):
+            b = self.skeleton.index(name)
+            m = pose[:, b]
+            out[:, j] = m[:, :3, 3] + (m[:, :3, 1] * self.skeleton.lengths[b] if tail else 0.0)
+        return out
+
+    def error(self, rotations: np.ndarray | None = None, root_location: np.ndarray | None = None) -> np.ndarray:
+        """(T, J) distance (m) between FK joint positions and the targets."""
+        return np.linalg.norm(self.joint_positions(rotations, root_location) - self.target_positions, axis=-1)
