@@ -11,7 +11,7 @@ LTS_PY := $(LTS_VENV)/bin/python
 LTS_STAMP := $(LTS_VENV)/.choreo-installed
 BPY_LTS ?= 4.5.15
 
-.PHONY: venv demo test test-lts bench-beats corpus clean
+.PHONY: venv demo extension test test-lts bench-beats corpus clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,10 @@ venv: $(STAMP)
 
 demo: $(STAMP)
 	$(PY) -m choreo demo
+
+# The extension zip, built and validated by Blender's own tool (addon/package.py).
+extension: $(STAMP)
+	$(PY) -m choreo.addon.package dist
 
 test: $(STAMP)
 	$(PY) -m pytest

@@ -1,20 +1,33 @@
-"""Blender UI: properties, operators, panels, preferences (issue 4 fills this in).
+"""Blender UI: properties, operators, panels, preferences.
 
-Only this layer imports bpy. Imports point one way: addon -> rigs -> core.
+Only this layer imports bpy (inside :func:`register`, so importing the package
+stays bpy-free). Imports point one way: addon -> rigs -> core.
 """
 
-classes: tuple = ()
+
+def _classes():
+    from . import operators, panels, preferences, properties
+
+    return properties.classes + preferences.classes + operators.classes + panels.classes
 
 
 def register():
     import bpy
 
-    for cls in classes:
+    from . import panels, properties
+
+    for cls in _classes():
         bpy.utils.register_class(cls)
+    properties.register_props()
+    panels.register_menus()
 
 
 def unregister():
     import bpy
 
-    for cls in reversed(classes):
+    from . import panels, properties
+
+    panels.unregister_menus()
+    properties.unregister_props()
+    for cls in reversed(_classes()):
         bpy.utils.unregister_class(cls)

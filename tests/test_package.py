@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import ast
-import glob
 import importlib.util
-import os
 import pkgutil
 import subprocess
 import sys
@@ -17,15 +15,6 @@ REPO = Path(__file__).resolve().parent.parent
 LAYERS = {"core": 0, "rigs": 1, "addon": 2}
 
 
-def _blender_ext_script() -> str:
-    spec = importlib.util.find_spec("bpy")
-    assert spec is not None and spec.submodule_search_locations, "bpy is not installed"
-    root = list(spec.submodule_search_locations)[0]
-    hits = glob.glob(os.path.join(root, "*", "scripts", "addons_core", "bl_pkg", "cli", "blender_ext.py"))
-    assert hits, f"blender_ext.py not found under {root}"
-    return hits[0]
-
-
 def _package_sources():
     for path in sorted(REPO.rglob("*.py")):
         rel = path.relative_to(REPO)
@@ -35,9 +24,9 @@ def _package_sources():
 
 
 def test_manifest_passes_blenders_validator():
-    out = subprocess.run([sys.executable, _blender_ext_script(), "validate", str(REPO)],
-                         capture_output=True, text=True, timeout=120)
-    assert out.returncode == 0, out.stdout + out.stderr
+    from choreo.addon.package import run_blender_ext
+
+    run_blender_ext("validate", str(REPO))
 
 
 def test_importing_the_package_imports_no_bpy():

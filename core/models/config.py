@@ -12,6 +12,13 @@ from dataclasses import asdict, dataclass, fields
 from .representation import pose_dim
 
 
+def check_fields(cls, d: dict, what: str) -> None:
+    """Refuse settings the dataclass ``cls`` does not have (a typo in a config file)."""
+    unknown = set(d) - {f.name for f in fields(cls)}
+    if unknown:
+        raise ValueError(f"unknown {what} settings: {', '.join(sorted(unknown))}")
+
+
 @dataclass
 class GeneratorConfig:
     mode: str = "3d"               # "3d" (SMPL-24 root-motion features) or "2d" (OpenPose-18 front view)
@@ -46,10 +53,7 @@ class GeneratorConfig:
 
     @classmethod
     def from_dict(cls, d: dict) -> "GeneratorConfig":
-        names = {f.name for f in fields(cls)}
-        unknown = set(d) - names
-        if unknown:
-            raise ValueError(f"unknown generator settings: {', '.join(sorted(unknown))}")
+        check_fields(cls, d, "generator")
         d = {k: tuple(v) if isinstance(v, list) else v for k, v in d.items()}
         return cls(**d)
 

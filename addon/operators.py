@@ -1,0 +1,409 @@
+"""Operators: Generate Dance, Regenerate Range, Bake Dance, Cancel.
+
+Generation runs in three steps so that nothing is ever half-written:
+
+1. main thread: read the selected sound strip's samples, check the target
+   armature (local, mappable) and the weights — any problem is reported and
+   nothing changes;
+2. worker thread (UI) or inline (background mode): bpy-free core generation;
+3. main thread: create the default dancer if needed, key the armature, add
+   markers. A failure here removes whatever step 3 created.
+
+In the UI ``invoke`` starts the worker and a modal timer drains its progress
+into ``window_manager.choreo_job``; Esc or Cancel stops it with the scene
+untouched. The whole change is one undo step (the operator's own, pushed when
+it finishes). With ``bpy.app.background`` there is no event loop and the
+operators run synchronously.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+
+import bpy
+
+from ..core.errors import ChoreoError, ChoreoInputError
+from .strip_audio import StripAudio, active_sound_strip, read_strip_audio, sequencer_scene
+from .worker import Cancelled, Job
+
+_ACTIVE_JOB: dict = {}  # the one running modal job: {"job": Job, "cancel": bool}
+
+
+@dataclass
+class Plan:
+    """Everything read from Blender on the main thread before generating."""
+
+    scene_name: str
+    audio: StripAudio
+    target_name: str | None
+    bone_map: object | None
+    weights: str | None
+    seed: int
+    energy: float
+    key_mode: str
+    tolerance: float
+    frame_range: tuple[int, int] | None = None
+    timings: dict = field(default_factory=dict)
+
+
+# --- step 1: read and check (main thread) ------------------------------------
+
+def _weights(context, settings) -> str | None:
+    from .preferences import preferences
+
+    if settings.model == "FILE":
+        path = bpy.path.abspath(settings.weights_file)
+        if not settings.weights_file:
+            raise ChoreoInputError("Weights", "Model is Weights File but no file is set")
+        if not os.path.isfile(path):
+            raise ChoreoInputError(path, "weights file not found")
+        return path
+    prefs = preferences(context)
+    if prefs is not None and prefs.weights_path:
+        path = bpy.path.abspath(prefs.weights_path)
+        if not os.path.isfile(path):
+            raise ChoreoInputError(path, "weights file set in the Choreo preferences not found")
+        return path
+    return None
+
+
+def check_armature(obj):
+    """The bone map of armature ``obj``; raises when it cannot be keyed."""
+    from ..rigs.bonemaps import bone_map_for
+
+    if obj.type != "ARMATURE":
+        raise ChoreoInputError(obj.name, "is not an armature")
+    if obj.library is not None:
+        raise ChoreoInputError(obj.name, f"is linked from {obj.library.filepath} and cannot be keyed; "
+                                         "make it local or add a library override")
+    if obj.override_library is not None and obj.override_library.is_system_override:
+        raise ChoreoInputError(obj.name, "is a non-editable library override; make it editable first")
+    return bone_map_for(obj)
+
+
+def make_plan(context, frame_range=None) -> Plan:
+    """Read the strip and the settings; raises :class:`ChoreoError` on bad input."""
+    t0 = time.perf_counter()
+    seq_scene = sequencer_scene(context)
+    strip = active_sound_strip(context, seq_scene)
+    audio = read_strip_audio(strip, seq_scene)
+    settings = context.scene.choreo
+    target = settings.target
+    bone_map = check_armature(target) if target is not None else None
+    if frame_range is not None and target is None:
+        raise ChoreoInputError("Armature", "Regenerate Range needs a target armature that already dances")
+    return Plan(scene_name=context.scene.name, audio=audio, target_name=target.name if target else None,
+                bone_map=bone_map, weights=_weights(context, settings), seed=int(settings.seed),
+                energy=float(settings.energy), key_mode=settings.key_mode.lower(),
+                tolerance=float(settings.tolerance), frame_range=frame_range,
+                timings={"read_audio_s": time.perf_counter() - t0})
+
+
+# --- step 2: generate (bpy-free, may run in a thread) ------------------------
+
+def generate(plan: Plan, progress=None):
+    """The :class:`~choreo.core.generation.Dance` for ``plan`` (no bpy access)."""
+    from ..core.generation.pipeline import generate_from_samples
+
+    a = plan.audio
+    return generate_from_samples(a.samples, a.sr, audio_path=a.path or None, audio_start=a.offset,
+                                 weights=plan.weights, seed=plan.seed, energy=plan.energy, progress=progress)
+
+
+# --- step 3: write (main thread) ---------------------------------------------
+
+def _snapshot():
+    return {"objects": set(bpy.data.objects), "actions": set(bpy.data.actions),
+            "armatures": set(bpy.data.armatures), "meshes": set(bpy.data.meshes),
+            "cameras": set(bpy.data.cameras), "lights": set(bpy.data.lights),
+            "materials": set(bpy.data.materials), "collections": set(bpy.data.collections)}
+
+
+def _rollback(before) -> None:
+    """Remove data-blocks created since ``before`` (the default dancer, its mesh,
+    the stage); :func:`~choreo.rigs.apply.apply_dance` undoes its own keys and markers."""
+    for key in before:
+        coll = getattr(bpy.data, key)
+        for idb in set(coll) - before[key]:
+            coll.remove(idb)
+
+
+def apply_plan(context, plan: Plan, dance, progress=None) -> dict:
+    """Key ``dance`` onto the plan's armature (or a new default dancer) in the
+    scene; all-or-nothing."""
+    from ..rigs.apply import apply_dance
+
+    scene = bpy.data.scenes.get(plan.scene_name)
+    if scene is None:
+        raise ChoreoInputError(plan.scene_name, "scene was removed while the dance was generated")
+    obj = bpy.data.objects.get(plan.target_name) if plan.target_name else None
+    if plan.target_name and obj is None:
+        raise ChoreoInputError(plan.target_name, "armature was removed while the dance was generated")
+    before = _snapshot()
+    frames = (scene.frame_start, scene.frame_end)
+    t0 = time.perf_counter()
+    try:
+        created = obj is None
+        if created:
+            from ..rigs.armature import build_default_rig
+            from ..rigs.stage import add_preview_stage
+
+            obj = build_default_rig(collection=scene.collection)
+            add_preview_stage(scene, obj, motion=dance.motion)
+        report = apply_dance(dance, obj, scene, frame_start=plan.audio.frame_start,
+                             key_mode=plan.key_mode, tolerance_m=plan.tolerance,
+                             bone_map=plan.bone_map, frame_range=plan.frame_range, progress=progress)
+        if created:
+            scene.choreo.target = obj
+            f0 = int(round(plan.audio.frame_start))
+            scene.frame_start = f0
+            scene.frame_end = f0 + max(1, int(round(dance.motion.duration * plan.audio.scene_fps))) - 1
+    except BaseException:
+        _rollback(before)
+        scene.frame_start, scene.frame_end = frames
+        raise
+    report = dict(report or {})
+    report["armature"] = obj.name
+    report["apply_s"] = time.perf_counter() - t0
+    return report
+
+
+def _summary(dance, report) -> str:
+    n = report.get("keys")
+    bits = [f"{dance.motion.duration:.1f} s dance", f"{dance.tempo:.0f} BPM", f"on {report['armature']}"]
+    if n is not None:
+        bits.append(f"{n} keys")
+    return "Choreo: " + ", ".join(bits)
+
+
+# --- operators ---------------------------------------------------------------
+
+class _GenerateBase:
+    bl_options = {"REGISTER", "UNDO"}
+
+    _job: Job | None = None
+    _timer = None
+    _plan: Plan | None = None
+
+    def frame_range(self, context):
+        return None
+
+    def execute(self, context):
+        """Synchronous path: background mode, scripts, and Adjust Last Operation."""
+        try:
+            plan = make_plan(context, self.frame_range(context))
+            t = time.perf_counter()
+            dance = generate(plan)
+            plan.timings["generate_s"] = time.perf_counter() - t
+            report = apply_plan(context, plan, dance)
+        except ChoreoError as exc:
+            self.report({"ERROR"}, str(exc))
+            return {"CANCELLED"}
+        self.report({"INFO"}, _summary(dance, report))
+        return {"FINISHED"}
+
+    def invoke(self, context, event):
+        if bpy.app.background or context.window is None:
+            return self.execute(context)
+        if _ACTIVE_JOB:
+            self.report({"WARNING"}, "Choreo is already generating; cancel it first")
+            return {"CANCELLED"}
+        try:
+            self._plan = make_plan(context, self.frame_range(context))
+        except ChoreoError as exc:
+            self.report({"ERROR"}, str(exc))
+            return {"CANCELLED"}
+        self._job = Job(generate, self._plan).start()
+        _ACTIVE_JOB.update(job=self._job, cancel=False)
+        wm = context.window_manager
+        wm.choreo_job.running, wm.choreo_job.progress, wm.choreo_job.status = True, 0.0, "Generating…"
+        self._timer = wm.event_timer_add(0.1, window=context.window)
+        wm.modal_handler_add(self)
+        return {"RUNNING_MODAL"}
+
+    def _finish(self, context, status: str):
+        wm = context.window_manager
+        if self._timer is not None:
+            wm.event_timer_remove(self._timer)
+            self._timer = None
+        _ACTIVE_JOB.clear()
+        wm.choreo_job.running = False
+        wm.choreo_job.status = status
+        _redraw(context)
+
+    def cancel(self, context):
+        """Blender ends the modal (a file load, the window closing): stop the worker."""
+        if self._job is not None:
+            self._job.cancel()
+        self._finish(context, "Cancelled")
+
+    def modal(self, context, event):
+        job = self._job
+        if (event.type == "ESC" and event.value == "PRESS") or _ACTIVE_JOB.get("cancel"):
+            job.cancel()
+            self._finish(context, "Cancelled")
+            self.report({"INFO"}, "Choreo: cancelled, nothing changed")
+            return {"CANCELLED"}
+        if event.type != "TIMER":
+            return {"PASS_THROUGH"}
+        done = job.poll()
+        wm = context.window_manager
+        wm.choreo_job.progress = 0.9 * job.fraction
+        wm.choreo_job.status = job.label or "Generating…"
+        _redraw(context)
+        if not done:
+            return {"RUNNING_MODAL"}
+        if job.error is not None:
+            exc = job.error
+            self._finish(context, "Failed")
+            if isinstance(exc, Cancelled):
+                return {"CANCELLED"}
+            self.report({"ERROR"}, str(exc) if isinstance(exc, ChoreoError) else f"Choreo failed: {exc!r}")
+            return {"CANCELLED"}
+        try:
+            wm.choreo_job.status = "Keying…"
+            report = apply_plan(context, self._plan, job.result)
+        except ChoreoError as exc:
+            self._finish(context, "Failed")
+            self.report({"ERROR"}, str(exc))
+            return {"CANCELLED"}
+        wm.choreo_job.progress = 1.0
+        self._finish(context, "Done")
+        self.report({"INFO"}, _summary(job.result, report))
+        return {"FINISHED"}
+
+
+def _redraw(context) -> None:
+    screen = getattr(context, "screen", None)
+    if screen is not None:
+        for area in screen.areas:
+            if area.type in {"SEQUENCE_EDITOR", "VIEW_3D"}:
+                area.tag_redraw()
+
+
+class CHOREO_OT_generate(_GenerateBase, bpy.types.Operator):
+    """Generate a dance for the selected sound strip's music and key it on the target armature"""
+
+    bl_idname = "choreo.generate"
+    bl_label = "Generate Dance"
+    bl_description = ("Generate a dance from the selected sound strip's music and key it on the target "
+                      "armature (or on a new default dancer), with beat and section markers")
+
+
+class CHOREO_OT_regenerate_range(_GenerateBase, bpy.types.Operator):
+    """Replace the dance between From and To with a new variation, keeping the keys outside"""
+
+    bl_idname = "choreo.regenerate_range"
+    bl_label = "Regenerate Dance Range"
+    bl_description = ("Generate again (use another Seed for a new variation) and replace only the keys "
+                      "between From and To; keys outside the range are kept")
+
+    def frame_range(self, context):
+        s = context.scene.choreo
+        if s.range_end <= s.range_start:
+            raise ChoreoInputError("Regenerate range", f"To ({s.range_end}) must be after From ({s.range_start})")
+        return (int(s.range_start), int(s.range_end))
+
+    def execute(self, context):
+        try:
+            self.frame_range(context)
+        except ChoreoError as exc:
+            self.report({"ERROR"}, str(exc))
+            return {"CANCELLED"}
+        return super().execute(context)
+
+    def invoke(self, context, event):
+        try:
+            self.frame_range(context)
+        except ChoreoError as exc:
+            self.report({"ERROR"}, str(exc))
+            return {"CANCELLED"}
+        return super().invoke(context, event)
+
+
+def bake_dance(context, obj) -> dict:
+    """Bake what ``obj`` shows over its action's frame range into plain per-frame keys.
+
+    The result includes constraints and drivers (IK, Rigify controls, a
+    Child Of on the hips…), so it plays the same after an FBX/glTF export. The
+    baked action replaces the active one, which is kept (fake user) and muted
+    on an NLA track so nothing is lost.
+    """
+    from bpy_extras import anim_utils
+
+    check_armature(obj)
+    ad = obj.animation_data
+    old = ad.action if ad else None
+    if old is None:
+        raise ChoreoInputError(obj.name, "has no action to bake; generate a dance first")
+    scene = context.scene
+    f0, f1 = (int(v) for v in old.frame_range)
+    opts = anim_utils.BakeOptions(only_selected=False, do_pose=True, do_object=False, do_visual_keying=True,
+                                  do_constraint_clear=False, do_parents_clear=False, do_clean=False,
+                                  do_location=True, do_rotation=True, do_scale=False, do_bbone=False,
+                                  do_custom_props=False)
+    current = scene.frame_current
+    it = anim_utils.bake_action_objects_iter([(obj, None)], bake_options=opts)
+    it.send(None)
+    try:
+        for f in range(f0, f1 + 1):  # the iterator leaves setting the frame to its caller
+            scene.frame_set(f)
+            it.send(f)
+        new, = it.send(None)
+    finally:
+        scene.frame_set(current)
+    old.use_fake_user = True
+    track = ad.nla_tracks.new()
+    track.name = f"{old.name} (before bake)"
+    track.strips.new(old.name, int(old.frame_range[0]), old)
+    track.mute = True
+    new.name = f"{old.name} Baked"
+    return {"action": new.name, "frames": (f0, f1), "previous": old.name}
+
+
+class CHOREO_OT_bake(bpy.types.Operator):
+    """Bake the dance, with the rig's constraints, to plain keys on every frame"""
+
+    bl_idname = "choreo.bake"
+    bl_label = "Bake Dance"
+    bl_description = ("Bake what the armature shows (dance plus constraints, IK, Rigify controls) into a "
+                      "new action with a key on every frame, for export; the original action is kept")
+    bl_options = {"REGISTER", "UNDO"}
+
+    def execute(self, context):
+        obj = context.scene.choreo.target
+        if obj is None and context.active_object is not None and context.active_object.type == "ARMATURE":
+            obj = context.active_object
+        if obj is None:
+            self.report({"ERROR"}, "Armature: no target armature to bake")
+            return {"CANCELLED"}
+        try:
+            out = bake_dance(context, obj)
+        except ChoreoError as exc:
+            self.report({"ERROR"}, str(exc))
+            return {"CANCELLED"}
+        self.report({"INFO"}, f"Choreo: baked frames {out['frames'][0]}–{out['frames'][1]} into {out['action']}")
+        return {"FINISHED"}
+
+
+class CHOREO_OT_cancel(bpy.types.Operator):
+    """Stop the running generation; the scene is left unchanged"""
+
+    bl_idname = "choreo.cancel"
+    bl_label = "Cancel Dance Generation"
+    bl_description = "Stop the running dance generation; nothing is written to the scene"
+
+    @classmethod
+    def poll(cls, context):
+        return bool(_ACTIVE_JOB)
+
+    def execute(self, context):
+        if _ACTIVE_JOB:
+            _ACTIVE_JOB["cancel"] = True
+            _ACTIVE_JOB["job"].cancel()
+        return {"FINISHED"}
+
+
+classes = (CHOREO_OT_generate, CHOREO_OT_regenerate_range, CHOREO_OT_bake, CHOREO_OT_cancel)

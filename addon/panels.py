@@ -1,0 +1,103 @@
+"""Sidebar panels: Sequencer (a sound strip is active) and 3D viewport (an armature is selected)."""
+
+from __future__ import annotations
+
+import bpy
+
+
+def _draw(layout, context) -> None:
+    s = context.scene.choreo
+    job = context.window_manager.choreo_job
+    col = layout.column()
+    col.prop(s, "target")
+    col.prop(s, "model")
+    if s.model == "FILE":
+        col.prop(s, "weights_file")
+    row = col.row(align=True)
+    row.prop(s, "seed")
+    row.prop(s, "energy")
+    col.prop(s, "key_mode")
+    if s.key_mode == "BEATS":
+        col.prop(s, "tolerance")
+    col.separator()
+    if job.running:
+        col.progress(factor=job.progress, type="BAR", text=job.status or "Generating…")
+        col.operator("choreo.cancel", icon="CANCEL", text="Cancel")
+    else:
+        col.operator("choreo.generate", icon="PLAY_SOUND")
+        box = col.box()
+        row = box.row(align=True)
+        row.prop(s, "range_start")
+        row.prop(s, "range_end")
+        box.operator("choreo.regenerate_range", icon="FILE_REFRESH", text="Regenerate Range")
+        col.operator("choreo.bake", icon="ACTION")
+        if job.status:
+            col.label(text=job.status, icon="INFO")
+
+
+class CHOREO_PT_sequencer(bpy.types.Panel):
+    bl_label = "Choreo"
+    bl_idname = "CHOREO_PT_sequencer"
+    bl_space_type = "SEQUENCE_EDITOR"
+    bl_region_type = "UI"
+    bl_category = "Choreo"
+
+    @classmethod
+    def poll(cls, context):
+        strip = getattr(context, "active_strip", None)
+        return strip is not None and strip.type == "SOUND"
+
+    def draw(self, context):
+        _draw(self.layout, context)
+
+
+class CHOREO_PT_view3d(bpy.types.Panel):
+    bl_label = "Choreo"
+    bl_idname = "CHOREO_PT_view3d"
+    bl_space_type = "VIEW_3D"
+    bl_region_type = "UI"
+    bl_category = "Choreo"
+
+    @classmethod
+    def poll(cls, context):
+        obj = context.active_object
+        return obj is not None and obj.type == "ARMATURE"
+
+    def draw(self, context):
+        _draw(self.layout, context)
+
+
+class CHOREO_MT_menu(bpy.types.Menu):
+    """Choreo's operators in the Strip and Object › Animation menus, which is
+    also what makes them findable in F3 search (it searches menus)."""
+
+    bl_label = "Choreo"
+    bl_idname = "CHOREO_MT_menu"
+
+    def draw(self, context):
+        layout = self.layout
+        layout.operator("choreo.generate", icon="PLAY_SOUND")
+        layout.operator("choreo.regenerate_range", icon="FILE_REFRESH")
+        layout.operator("choreo.bake", icon="ACTION")
+        layout.operator("choreo.cancel", icon="CANCEL")
+
+
+def _menu_entry(self, context):
+    self.layout.separator()
+    self.layout.menu(CHOREO_MT_menu.bl_idname, icon="OUTLINER_OB_ARMATURE")
+
+
+MENUS = ("SEQUENCER_MT_strip", "VIEW3D_MT_object_animation", "VIEW3D_MT_pose")
+
+
+def register_menus() -> None:
+    for name in MENUS:
+        getattr(bpy.types, name).append(_menu_entry)
+
+
+def unregister_menus() -> None:
+    for name in MENUS:
+        getattr(bpy.types, name).remove(_menu_entry)
+
+
+classes = (CHOREO_PT_sequencer, CHOREO_PT_view3d, CHOREO_MT_menu)

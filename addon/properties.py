@@ -1,0 +1,76 @@
+"""Settings the animator edits (``scene.choreo``) and the running job's state
+(``window_manager.choreo_job``).
+
+The job state lives on the window manager, not the scene: it is neither saved
+in the .blend nor part of undo, so cancelling a generation leaves the scene
+exactly as it was.
+"""
+
+from __future__ import annotations
+
+import bpy
+from bpy.props import (BoolProperty, EnumProperty, FloatProperty, IntProperty, PointerProperty,
+                       StringProperty)
+
+
+def _poll_armature(self, obj) -> bool:
+    return obj.type == "ARMATURE"
+
+
+class ChoreoSettings(bpy.types.PropertyGroup):
+    """Per-scene generation settings."""
+
+    model: EnumProperty(
+        name="Model",
+        description="Which trained generator makes the dance",
+        items=[("DEFAULT", "Shipped", "The generator shipped with Choreo (or the one set in the "
+                                      "add-on preferences)"),
+               ("FILE", "Weights File", "A generator weights file (.safetensors) trained with `choreo train`")],
+        default="DEFAULT")
+    weights_file: StringProperty(
+        name="Weights", description="Generator weights file (.safetensors) used when Model is Weights File",
+        subtype="FILE_PATH", default="")
+    seed: IntProperty(
+        name="Seed", description="Variation: the same song, seed and energy always give the same dance",
+        default=0, min=0)
+    energy: FloatProperty(
+        name="Energy", description="How big and busy the movement is (1 = as the music suggests)",
+        default=1.0, min=0.1, soft_max=3.0, max=10.0)
+    key_mode: EnumProperty(
+        name="Keys",
+        description="How the dance is keyed on the armature",
+        items=[("BEATS", "On Beats", "Few keys, on the beats plus where needed to stay within the tolerance; "
+                                     "easy to edit"),
+               ("DENSE", "Every Frame", "A key on every frame; exact, harder to edit")],
+        default="BEATS")
+    tolerance: FloatProperty(
+        name="Tolerance", description="Largest joint drift allowed between keys (On Beats mode)",
+        default=0.02, min=0.001, max=0.5, subtype="DISTANCE", unit="LENGTH")
+    target: PointerProperty(
+        name="Armature", type=bpy.types.Object, poll=_poll_armature,
+        description="Armature that dances; empty = create Choreo's default dancer and a preview stage")
+    range_start: IntProperty(
+        name="From", description="First scene frame Regenerate Range replaces", default=1)
+    range_end: IntProperty(
+        name="To", description="Last scene frame Regenerate Range replaces", default=250)
+
+
+class ChoreoJob(bpy.types.PropertyGroup):
+    """State of the running generation, drawn by the panels (not saved)."""
+
+    running: BoolProperty(name="Running", default=False)
+    progress: FloatProperty(name="Progress", default=0.0, min=0.0, max=1.0, subtype="FACTOR")
+    status: StringProperty(name="Status", default="")
+
+
+classes = (ChoreoSettings, ChoreoJob)
+
+
+def register_props() -> None:
+    bpy.types.Scene.choreo = PointerProperty(type=ChoreoSettings)
+    bpy.types.WindowManager.choreo_job = PointerProperty(type=ChoreoJob)
+
+
+def unregister_props() -> None:
+    del bpy.types.WindowManager.choreo_job
+    del bpy.types.Scene.choreo

@@ -1,0 +1,168 @@
+"""Reading the audible part of a Video Sequencer sound strip as samples.
+
+A strip plays part of its sound file: the file is placed at ``frame_start``,
+the handles trim it to ``[frame_final_start, frame_final_end)`` and
+``sound_offset`` shifts the file under the strip. With the scene rate
+``fps = render.fps / render.fps_base`` (23.976 is 24000/1001), the audible part
+is ``(frame_final_start - frame_start) / fps + sound_offset`` seconds into the
+file, lasting ``frame_final_duration / fps`` seconds, and it is heard from
+scene frame ``frame_final_start``. Everything here runs on the main thread.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..core.audio.io import DEFAULT_SR, load_audio
+from ..core.errors import ChoreoInputError
+
+
+@dataclass
+class StripAudio:
+    """The samples a sound strip plays and where they sit in the scene.
+
+    Attributes
+    ----------
+    samples : np.ndarray, float32 (n,)
+        Mono audio of the audible part only.
+    sr : int
+        Sample rate of ``samples``.
+    path : str
+        The sound file on disk (absolute; ``""`` for a packed sound).
+    offset : float
+        Seconds into the file where the audible part starts.
+    duration : float
+        Seconds of the audible part.
+    frame_start : float
+        Scene frame where the audible part starts (the strip's ``frame_final_start``).
+    scene_fps : float
+        ``render.fps / render.fps_base``.
+    strip_name : str
+    """
+
+    samples: np.ndarray
+    sr: int
+    path: str
+    offset: float
+    duration: float
+    frame_start: float
+    scene_fps: float
+    strip_name: str
+
+
+def scene_fps(scene) -> float:
+    """The scene's true frame rate (``fps / fps_base``: 24000/1001 for 23.976)."""
+    return float(scene.render.fps) / float(scene.render.fps_base)
+
+
+def sequencer_scene(context):
+    """The scene the Video Sequencer edits (5.0: ``context.sequencer_scene``, which
+    can differ from ``context.scene``; ``None`` in background mode)."""
+    return getattr(context, "sequencer_scene", None) or context.scene
+
+
+def active_sound_strip(context, scene=None):
+    """The active (else the only selected) sound strip of the sequencer scene.
+
+    Raises :class:`ChoreoInputError` when no strip is active or selected, or when
+    it is not a sound strip.
+    """
+    scene = scene or sequencer_scene(context)
+    ed = scene.sequence_editor if scene is not None else None
+    name = scene.name if scene is not None else "scene"
+    if ed is None:
+        raise ChoreoInputError(name, "has no Video Sequencer strips; add a sound strip with the music")
+    strip = getattr(context, "active_strip", None) or ed.active_strip
+    if strip is None:
+        sel = [s for s in ed.strips_all if s.select]
+        sounds = [s for s in sel if s.type == "SOUND"]
+        if len(sounds) == 1:
+            strip = sounds[0]
+        elif not sel:
+            raise ChoreoInputError(name, "no strip selected; select the music's sound strip in the Sequencer")
+        else:
+            strip = sel[0]
+    if strip.type != "SOUND":
+        raise ChoreoInputError(strip.name, f"is a {strip.type.lower()} strip, not a sound strip; "
+                                           "select the music's sound strip")
+    return strip
+
+
+def strip_audible_range(strip, fps: float) -> tuple[float, float]:
+    """``(offset, duration)`` in seconds of the file part ``strip`` plays (see module doc)."""
+    offset = (strip.frame_final_start - strip.frame_start) / fps + float(getattr(strip, "sound_offset", 0.0))
+    duration = strip.frame_final_duration / fps
+    return offset, duration
+
+
+def _decode(path: str, sr: int, offset: float, duration: float, label: str) -> np.ndarray:
+    """Samples via soundfile; formats libsndfile lacks (m4a, aac, …), or a Blender
+    without soundfile, through Blender's own aud."""
+    try:
+        y, _ = load_audio(path, sr=sr, offset=offset, duration=duration)
+        return y
+    except ChoreoInputError as exc:
+        if "not a readable audio file" not in exc.problem:
+            raise ChoreoInputError(label, exc.problem) from None
+    except ImportError:  # no soundfile/librosa in this Blender: aud decodes and resamples
+        pass
+    try:
+        import aud
+    except ImportError:
+        raise ChoreoInputError(label, "not a readable audio file") from None
+    try:
+        snd = aud.Sound(path).rechannel(1).resample(sr, False)
+        y = np.asarray(snd.data(), dtype=np.float32)[:, 0]
+    except Exception as exc:  # aud raises plain errors without the file name
+        raise ChoreoInputError(label, f"not a readable audio file ({exc})") from None
+    a = int(round(max(offset, 0.0) * sr))
+    y = y[a:a + int(round(duration * sr))]
+    if y.size == 0:
+        raise ChoreoInputError(label, "contains no audio samples in the strip's range")
+    return np.ascontiguousarray(y)
+
+
+def read_strip_audio(strip, scene, sr: int = DEFAULT_SR) -> StripAudio:
+    """Decode the audible part of sound strip ``strip`` of ``scene``.
+
+    Handles relative paths (``//song.ogg``, also inside linked libraries), packed
+    sounds (decoded from a temporary copy of ``sound.packed_file.data``), trimmed
+    handles, ``sound_offset`` and fractional frame rates.
+
+    Raises
+    ------
+    ChoreoInputError
+        A non-sound strip, a strip without a sound, a missing or unreadable file.
+    """
+    import bpy
+
+    if getattr(strip, "type", None) != "SOUND":
+        raise ChoreoInputError(getattr(strip, "name", "strip"), "is not a sound strip")
+    sound = strip.sound
+    if sound is None:
+        raise ChoreoInputError(strip.name, "sound strip has no sound data-block")
+    fps = scene_fps(scene)
+    offset, duration = strip_audible_range(strip, fps)
+    if duration <= 0:
+        raise ChoreoInputError(strip.name, "sound strip is trimmed to zero length")
+    if sound.packed_file is not None:
+        ext = os.path.splitext(sound.filepath)[1] or ".wav"
+        fd, tmp = tempfile.mkstemp(prefix="choreo_packed_", suffix=ext)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(bytes(sound.packed_file.data))
+            y = _decode(tmp, sr, offset, duration, f"{strip.name} (packed {sound.name})")
+        finally:
+            os.unlink(tmp)
+        path = ""
+    else:
+        path = os.path.normpath(bpy.path.abspath(sound.filepath, library=sound.library))
+        if not sound.filepath or not os.path.isfile(path):
+            raise ChoreoInputError(path or strip.name, f"sound file of strip {strip.name!r} is missing")
+        y = _decode(path, sr, offset, duration, path)
+    return StripAudio(samples=y, sr=sr, path=path, offset=float(offset), duration=float(duration),
+                      frame_start=float(strip.frame_final_start), scene_fps=fps, strip_name=strip.name)

@@ -1,0 +1,72 @@
+"""``choreo train --config CONFIG.json``: train the generator (or the perceptual-loss ST-GCN).
+
+The config's ``"task"`` picks the trainer: ``"generator"``
+(:func:`choreo.core.training.trainer.train_generator`) or ``"stgcn"``
+(:func:`choreo.core.training.pretrain_stgcn.train_stgcn`). See ``docs/training.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from ..core.errors import ChoreoInputError
+from ..core.fileio import read_json
+from ..core.progress import cli_bar
+
+TASKS = ("generator", "stgcn")
+
+
+def add_parser(subparsers) -> None:
+    p = subparsers.add_parser("train", help="train the dance generator or the perceptual-loss ST-GCN",
+                              description="Train from a JSON config (see configs/ and docs/training.md).")
+    p.add_argument("--config", required=True, type=Path, metavar="CONFIG", help="training config (.json)")
+    p.add_argument("--out", type=Path, default=Path("out/train"), metavar="DIR",
+                   help="output folder (default: %(default)s)")
+    p.add_argument("--resume", action="store_true", help="continue from the checkpoint in --out")
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
+                   help="auto = CUDA when present (default: %(default)s)")
+    p.add_argument("--steps", type=int, metavar="N", help="override the config's number of steps")
+    p.set_defaults(func=run)
+
+
+def load_config(path: Path) -> dict:
+    """The config object of ``path``, with a known ``task`` (ChoreoInputError otherwise)."""
+    config = read_json(path)
+    if not isinstance(config, dict):
+        raise ChoreoInputError(path, "config must be a JSON object")
+    task = config.get("task", "generator")
+    if task not in TASKS:
+        raise ChoreoInputError(path, f"unknown task {task!r} (known: {', '.join(TASKS)})")
+    return config
+
+
+def run(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    if args.steps is not None and args.steps < 1:
+        raise ChoreoInputError("--steps", f"must be a positive integer, got {args.steps}")
+    if config.get("task", "generator") == "stgcn":
+        from ..core.training.pretrain_stgcn import train_stgcn
+
+        if args.resume:
+            raise ChoreoInputError("--resume", "the ST-GCN pre-training has no checkpoints to resume")
+        if args.steps is not None:
+            config = {**config, "steps": args.steps}
+        with cli_bar("training ST-GCN") as bar:
+            result = train_stgcn(config, args.out, bar)
+        print(json.dumps({k: v for k, v in result.items() if k != "training"}, indent=1, default=str))
+        return 0
+
+    from ..core.training.trainer import train_generator, validate_config
+
+    validate_config(config, where=str(args.config))  # a bad key fails before the corpus loads
+    with cli_bar(f"training {config.get('variant', 'generator')}") as bar:
+        result = train_generator(config, args.out, resume=args.resume, device=args.device,
+                                 progress=bar, max_steps=args.steps)
+    tr = result["final_train"]
+    print(f"wrote {result['weights']} ({result['steps']} steps, {result['seconds']:.0f} s, "
+          f"{result['seconds_per_step']:.3f} s/step on {result['device']})")
+    print("final train losses: " + ", ".join(f"{k} {v:.4f}" for k, v in tr.items()))
+    print(f"final val L1: {result['final_val_l1']:.4f}")
+    return 0

@@ -1,0 +1,121 @@
+"""A generated dance: the motion plus the music facts it was made for.
+
+Saved as an ``.npz`` that is also a plain Choreo motion file (format 1 of
+:mod:`choreo.core.formats.npz`: ``joints``, ``fps``, ``joint_names``, ``up``,
+``units``, ``format_version``), so :func:`choreo.core.formats.load_motion`
+reads it; the extra arrays are ``beats``, ``downbeats``, ``sections``,
+``audio_path`` ("" when none), ``audio_start``, ``tempo``, ``model``,
+``seed``, ``energy`` and ``dance_version``.
+"""
+
+from __future__ import annotations
+
+import os
+import zipfile
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import ChoreoInputError
+from ..fileio import atomic_path
+from ..formats.npz import FORMAT_VERSION
+from ..motion import Motion
+
+DANCE_VERSION = 1
+_EXTRA = ("beats", "downbeats", "sections", "audio_path", "audio_start", "tempo", "model", "seed",
+          "energy", "dance_version")
+
+
+@dataclass
+class Dance:
+    """A dance made for a song.
+
+    Attributes
+    ----------
+    motion : Motion
+        30 fps SMPL-24, metres, z up; frame ``k`` is at ``k / fps`` s after ``audio_start``.
+    beats, downbeats : np.ndarray
+        Beat and bar-start times (s) on the motion's time base (0 = dance start).
+    sections : np.ndarray
+        Section start times (s), same base.
+    audio_path : str or None
+        The song the dance was made for.
+    audio_start : float
+        Seconds into the audio file where the dance starts.
+    tempo : float
+        BPM (0.0 when the clip is too short to find beats).
+    model : str
+        Weights name (registry) or file.
+    seed : int
+    energy : float
+    """
+
+    motion: Motion
+    beats: np.ndarray
+    downbeats: np.ndarray
+    sections: np.ndarray
+    audio_path: str | None
+    audio_start: float
+    tempo: float
+    model: str
+    seed: int
+    energy: float
+
+    @property
+    def duration(self) -> float:
+        return self.motion.duration
+
+
+def save_dance(dance: Dance, path: str | os.PathLike) -> None:
+    """Write ``dance`` to ``path`` (.npz) atomically; also a valid motion .npz."""
+    m = dance.motion
+    with atomic_path(path, suffix=".npz") as tmp:
+        np.savez(tmp, joints=m.joints.astype(np.float32), fps=np.float64(m.fps),
+                 joint_names=np.array(m.joint_names, dtype=str), up=np.array("z"), units=np.array("m"),
+                 format_version=np.int64(FORMAT_VERSION),
+                 beats=np.asarray(dance.beats, np.float64), downbeats=np.asarray(dance.downbeats, np.float64),
+                 sections=np.asarray(dance.sections, np.float64),
+                 audio_path=np.array(dance.audio_path or "", dtype=str),
+                 audio_start=np.float64(dance.audio_start), tempo=np.float64(dance.tempo),
+                 model=np.array(str(dance.model), dtype=str), seed=np.int64(dance.seed),
+                 energy=np.float64(dance.energy), dance_version=np.int64(DANCE_VERSION))
+
+
+def load_dance(path: str | os.PathLike) -> Dance:
+    """Read a dance written by :func:`save_dance`.
+
+    Raises
+    ------
+    ChoreoInputError
+        Naming the file: missing, not a motion file, or a motion without the
+        dance's music data.
+    """
+    from ..formats.npz import load_npz_motion
+
+    if not os.path.isfile(path):
+        raise ChoreoInputError(path, "no such file")
+    motion = load_npz_motion(path)  # checks joints, names, units, finiteness
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            data = {k: f[k] for k in f.files if k in _EXTRA}
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as e:
+        raise ChoreoInputError(path, f"cannot read as .npz: {e}") from None
+    missing = [k for k in _EXTRA if k not in data]
+    if missing:
+        raise ChoreoInputError(path, f"a motion, not a Choreo dance: missing {', '.join(missing)}")
+    if int(data["dance_version"]) > DANCE_VERSION:
+        raise ChoreoInputError(path, f"dance_version {int(data['dance_version'])} is newer than this "
+                                     f"Choreo reads ({DANCE_VERSION})")
+    times = {}
+    for k in ("beats", "downbeats", "sections"):
+        a = np.atleast_1d(data[k]).astype(np.float64)
+        if a.ndim != 1 or not np.all(np.isfinite(a)):
+            raise ChoreoInputError(path, f"{k} must be a 1-D array of finite times")
+        times[k] = a
+    audio = str(data["audio_path"])
+    return Dance(motion=motion, beats=times["beats"], downbeats=times["downbeats"], sections=times["sections"],
+                 audio_path=audio or None, audio_start=float(data["audio_start"]), tempo=float(data["tempo"]),
+                 model=str(data["model"]), seed=int(data["seed"]), energy=float(data["energy"]))
+
+
+__all__ = ["Dance", "save_dance", "load_dance", "DANCE_VERSION"]

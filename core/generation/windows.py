@@ -1,0 +1,191 @@
+"""A song of any length through a generator trained on short windows.
+
+The song's frames are covered by windows of ``window`` frames (8 s) that
+overlap by ``overlap`` frames (2 s); the last window is aligned to the song's
+end, and a song shorter than one window is a single window of its own length.
+Every window runs through the GRU (all windows batched, so its sequential loop
+runs once over the window length), and the windows are blended in *feature*
+space with raised-cosine weights that form a partition of unity: inside an
+overlap one window fades out exactly as the next fades in. The blended
+features are then decoded once for the whole song
+(:func:`~choreo.core.models.representation.decode_3d`), so root position and
+heading integrate across windows and nothing jumps at a join.
+
+:func:`seam_report` and :func:`freeze_report` measure what could go wrong:
+velocity jumps at the joins compared with inside windows, and 4-s stretches
+where the dancer stops moving (energy below the corpus's range).
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from ..motion import Motion
+from ..progress import ProgressFn, report
+from .runtime import GeneratorRuntime
+
+WINDOW_SECONDS = 8.0
+OVERLAP_SECONDS = 2.0
+#: Windows run through the GRU together (bounds memory on very long songs).
+WINDOW_BATCH = 64
+
+
+def plan_windows(n_frames: int, window: int, overlap: int) -> list[tuple[int, int]]:
+    """(start, stop) frames of the windows covering ``n_frames``.
+
+    The fewest windows whose overlaps are at least ``overlap``, spread evenly
+    from the first frame to the last (so the last window ends at the song's
+    end and no overlap is shorter than asked). A song of at most ``window``
+    frames is one window of its own length.
+    """
+    if n_frames <= 0:
+        return []
+    if not 0 <= overlap < window:
+        raise ValueError(f"need 0 <= overlap < window, got {overlap}, {window}")
+    if n_frames <= window:
+        return [(0, n_frames)]
+    n = int(np.ceil((n_frames - window) / (window - overlap))) + 1
+    starts = np.round(np.linspace(0, n_frames - window, n)).astype(int)
+    return [(int(s), int(s) + window) for s in starts]
+
+
+def blend_weights(plan: list[tuple[int, int]], n_frames: int, overlap: int) -> list[np.ndarray]:
+    """Per-window float32 weights over its frames; summed over windows they are 1
+    at every frame. Each window ramps in over its overlap with the previous one
+    and out over its overlap with the next, by a raised cosine."""
+    raw = []
+    for i, (a, b) in enumerate(plan):
+        w = np.ones(b - a, np.float64)
+        k = np.arange(b - a) + 0.5
+        if i > 0:
+            ov = max(plan[i - 1][1] - a, 1)
+            w *= _ramp(k / ov)
+        if i < len(plan) - 1:
+            ov = max(b - plan[i + 1][0], 1)
+            w *= _ramp((b - a - k) / ov)
+        raw.append(w)
+    total = np.zeros(n_frames)
+    for (a, b), w in zip(plan, raw):
+        total[a:b] += w
+    return [(w / total[a:b]).astype(np.float32) for (a, b), w in zip(plan, raw)]
+
+
+def _ramp(x: np.ndarray) -> np.ndarray:
+    return 0.5 - 0.5 * np.cos(np.pi * np.clip(x, 0.0, 1.0))
+
+
+def generate_features(runtime: GeneratorRuntime, code: np.ndarray, cond: np.ndarray, *,
+                      window: int, overlap: int, progress: ProgressFn | None = None,
+                      batch: int = WINDOW_BATCH) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """Blended, denormalised pose features (T, pose_dim) for a whole song.
+
+    Parameters
+    ----------
+    runtime : GeneratorRuntime
+    code : np.ndarray (T, enc_dim)
+        Audio codes of every frame (:meth:`GeneratorRuntime.encode`): the encoder
+        is per frame, so overlapping windows share them.
+    cond : np.ndarray (T, cond_dim)
+        Normalised energy and seeded noise per frame.
+    window, overlap : int
+        Window length and overlap in frames.
+
+    Returns
+    -------
+    features, plan
+        Works for 3D and 2D models alike (blending is per column).
+    """
+    T = len(code)
+    plan = plan_windows(T, window, overlap)
+    weights = blend_weights(plan, T, overlap)
+    acc = np.zeros((T, runtime.cfg.pose_dim), np.float32)
+    x = np.concatenate([code, cond], axis=1).astype(np.float32, copy=False)
+    for first in range(0, len(plan), batch):
+        group = plan[first:first + batch]
+        xb = np.stack([x[a:b] for a, b in group])
+        yb = runtime.mlp_forward(runtime.gru_forward(xb))
+        for (a, b), y, w in zip(group, yb, weights[first:first + batch]):
+            acc[a:b] += y * w[:, None]
+        report(progress, min(first + batch, len(plan)) / len(plan), f"windows {min(first + batch, len(plan))}/{len(plan)}")
+    return runtime.denormalize(acc), plan
+
+
+# -- quality figures --------------------------------------------------------------
+
+def velocity_jumps(motion: Motion) -> np.ndarray:
+    """(T-2,) mean over joints of |v[t+1] - v[t]| in m/s: the change of joint
+    velocity between consecutive frames; entry ``i`` is centred on frame ``i + 1``."""
+    j = motion.joints.astype(np.float64)
+    if len(j) < 3:
+        return np.zeros(0)
+    v = np.diff(j, axis=0) * motion.fps
+    return np.linalg.norm(np.diff(v, axis=0), axis=-1).mean(axis=1)
+
+
+def seam_report(motion: Motion, plan: list[tuple[int, int]]) -> dict:
+    """Velocity jumps at window joins vs inside windows.
+
+    Join frames are those covered by two windows (the crossfades) plus one
+    frame either side; the rest are "inside". Returns p50/p95/max of both and
+    ``p95_ratio`` = join p95 / inside p95 and ``max_ratio`` = join max / inside
+    max (about 1 or less when the joins are invisible; ``nan`` for a single window).
+    """
+    jumps = velocity_jumps(motion)
+    T = motion.num_frames
+    cover = np.zeros(T, np.int64)
+    for a, b in plan:
+        cover[a:b] += 1
+    join = cover > 1
+    join = join | np.roll(join, 1) | np.roll(join, -1)
+    join_j = join[1:T - 1] if T >= 3 else np.zeros(0, bool)
+    out: dict = {"windows": len(plan), "join_frames": int(join_j.sum())}
+    for name, sel in (("join", join_j), ("inside", ~join_j)):
+        vals = jumps[sel]
+        out[name] = ({"p50": float(np.percentile(vals, 50)), "p95": float(np.percentile(vals, 95)),
+                      "max": float(vals.max())} if len(vals) else None)
+    both = out["join"] and out["inside"]
+    out["p95_ratio"] = out["join"]["p95"] / max(out["inside"]["p95"], 1e-12) if both else float("nan")
+    out["max_ratio"] = out["join"]["max"] / max(out["inside"]["max"], 1e-12) if both else float("nan")
+    return out
+
+
+def window_energies(motion: Motion, window_s: float = 4.0) -> np.ndarray:
+    """Mean motion energy (m²/s², :func:`~choreo.core.data.kinematic.motion_energy`)
+    of each consecutive ``window_s`` stretch (a shorter motion is one stretch)."""
+    from ..data.kinematic import motion_energy
+
+    e = motion_energy(motion)
+    n = max(1, int(round(window_s * motion.fps)))
+    if len(e) <= n:
+        return np.array([float(e.mean()) if len(e) else 0.0])
+    k = len(e) // n
+    return e[:k * n].reshape(k, n).mean(axis=1)
+
+
+def corpus_energy_range(corpus_path: str | os.PathLike, window_s: float = 4.0, split: str = "train",
+                        percentiles=(1.0, 99.0)) -> tuple[float, float]:
+    """p1–p99 of the corpus's dances' energy in ``window_s`` stretches (the first
+    ``window_s`` of each pair; pairs are ~5 s long)."""
+    from ..data.corpus import Corpus
+
+    corpus = Corpus.load(corpus_path)
+    vals = np.concatenate([window_energies(p.motion, window_s)[:1] for p in corpus.pairs(split)])
+    lo, hi = np.percentile(vals, percentiles)
+    return float(lo), float(hi)
+
+
+def freeze_report(motion: Motion, energy_range: tuple[float, float] | None = None,
+                  window_s: float = 4.0) -> dict:
+    """Energy of every ``window_s`` stretch and, given the corpus's (low, high)
+    range, how many fall below it (a dancer frozen on stage) or above it."""
+    e = window_energies(motion, window_s)
+    out = {"windows": int(len(e)), "min": float(e.min()), "median": float(np.median(e)),
+           "max": float(e.max())}
+    if energy_range is not None:
+        lo, hi = energy_range
+        out.update(corpus_low=float(lo), corpus_high=float(hi),
+                   below=int(np.sum(e < lo)), above=int(np.sum(e > hi)),
+                   frozen_fraction=float(np.mean(e < lo)))
+    return out

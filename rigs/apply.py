@@ -1,0 +1,163 @@
+"""Put a :class:`~choreo.core.generation.Dance` on an armature: bone map,
+retarget, keys on the beats, timeline markers — all or nothing."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import bpy
+
+from ..core.errors import ChoreoInputError
+from ..core.progress import report as report_progress
+from ..core.progress import scaled
+from . import actions, bonemaps
+from .keys import write_action_undoable
+from .markers import add_dance_markers_undoable
+
+
+def scene_fps(scene) -> float:
+    return scene.render.fps / scene.render.fps_base
+
+
+def _same_file(a: str, b: str) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return os.path.normcase(os.path.abspath(a)) == os.path.normcase(os.path.abspath(b))
+
+
+def dance_frame_start(dance, scene) -> float:
+    """Scene frame of dance time 0: where the sound strip playing the dance's
+    song plays second ``dance.audio_start`` of the file, else ``scene.frame_start``."""
+    fps = scene_fps(scene)
+    ed = scene.sequence_editor
+    if dance.audio_path and ed is not None:
+        strips = ed.strips_all if hasattr(ed, "strips_all") else ed.sequences_all   # 5.0 / 4.5
+        for s in strips:
+            if s.type != 'SOUND' or s.sound is None:
+                continue
+            path = bpy.path.abspath(s.sound.filepath, library=s.sound.library)
+            if _same_file(path, os.fspath(dance.audio_path)):
+                # File second x plays at strip.frame_start + (x - sound_offset) * fps.
+                return float(s.frame_start + (dance.audio_start - s.sound_offset) * fps)
+    return float(scene.frame_start)
+
+
+def apply_dance(dance, arm_obj, scene, *, frame_start=None, key_mode: str = "beats", tolerance_m: float = 0.02,
+                bone_map=None, frame_range=None, progress=None) -> dict:
+    """Retarget ``dance`` onto ``arm_obj`` and key it in ``scene``.
+
+    Parameters
+    ----------
+    dance : Dance
+    arm_obj : bpy.types.Object
+        An armature; local (not linked, not a library override).
+    scene : bpy.types.Scene
+        Gives the frame rate (``render.fps / fps_base``) and takes the markers.
+    frame_start : float or None
+        Scene frame of dance time 0; None: where the song's sound strip plays
+        ``dance.audio_start`` (else the scene's first frame).
+    key_mode : {"beats", "dense"}
+    tolerance_m : float
+        Largest joint drift (m) of the keyed curves from the dance ("beats").
+    bone_map : BoneMap or None
+        None: the rig's stored map, else the detected one.
+    frame_range : (int, int) or None
+        Regenerate only these frames, keeping the previous keys outside.
+    progress : ProgressFn or None
+
+    Returns
+    -------
+    dict
+        ``action, keys, keys_per_second, key_error_max_m, key_error_mean_m,
+        retarget_error_mean_m, bone_map, unmapped, frames, seconds, markers,
+        frame_start, scene_fps, timings``.
+
+    Raises
+    ------
+    ChoreoInputError
+        The object is not a usable armature or can't be mapped. On any error
+        the scene is left as it was (new action, NLA track, markers removed).
+    """
+    t_all = time.perf_counter()
+    name = getattr(arm_obj, "name", str(arm_obj))
+    if getattr(arm_obj, "type", None) != 'ARMATURE':
+        raise ChoreoInputError(name, "is not an armature object")
+    actions.check_animatable(arm_obj)
+    if len(dance.motion.joints) < 2:
+        raise ChoreoInputError("dance", "has fewer than two frames")
+    from .retarget import retarget, retarget_error
+
+    timings = {}
+    report_progress(progress, 0.0, "bone map")
+    bmap = bone_map or bonemaps.bone_map_for(arm_obj)
+    fps = scene_fps(scene)
+    f_start = dance_frame_start(dance, scene) if frame_start is None else float(frame_start)
+
+    # Rig preparation changes rotation modes (values kept) and Rigify IK/FK
+    # switches; remember them so a failure can put them back.
+    modes = {pb.name: (pb.rotation_mode, tuple(pb.rotation_quaternion), tuple(pb.rotation_euler),
+                       tuple(pb.rotation_axis_angle)) for pb in arm_obj.pose.bones}
+    props = {pb.name: {k: pb[k] for k in pb.keys() if isinstance(pb[k], (int, float))} for pb in arm_obj.pose.bones}
+    undo = []
+    try:
+        prepare = getattr(bonemaps, "prepare_rig_for_keys", None)
+        if prepare is not None:
+            prepare(arm_obj, bmap)
+        t = time.perf_counter()
+        anim = retarget(dance.motion, arm_obj, bmap, progress=scaled(progress, 0.05, 0.5))
+        timings["retarget_s"] = time.perf_counter() - t
+        rerr = retarget_error(anim)
+
+        report_progress(progress, 0.5, "keys")
+        t = time.perf_counter()
+        keys, swap = write_action_undoable(arm_obj, anim, scene_fps=fps, frame_start=f_start,
+                                           beat_times=dance.beats, mode=key_mode, tolerance_m=tolerance_m,
+                                           frame_range=frame_range)
+        undo.append(swap.undo)
+        timings["keys_s"] = time.perf_counter() - t
+
+        report_progress(progress, 0.95, "markers")
+        n_markers, undo_markers = add_dance_markers_undoable(
+            scene, beats=dance.beats, downbeats=dance.downbeats, sections=dance.sections,
+            frame_start=f_start, scene_fps=fps)
+        undo.append(undo_markers)
+    except BaseException:
+        for fn in reversed(undo):
+            fn()
+        _restore_pose_state(arm_obj, modes, props)
+        raise
+    report_progress(progress, 1.0, "done")
+    timings["total_s"] = time.perf_counter() - t_all
+    return {
+        "action": keys.action_name,
+        "keys": keys.keys,
+        "keys_per_second": keys.keys_per_second,
+        "key_channels": keys.channels,
+        "key_error_max_m": keys.max_error_m,
+        "key_error_mean_m": keys.mean_error_m,
+        "retarget_error_mean_m": float(rerr["mean_m"]),
+        "retarget_error_max_m": float(rerr["max_m"]),
+        "bone_map": bmap.kind,
+        "unmapped": list(bmap.unmapped),
+        "frames": keys.frames,
+        "frame_start": f_start,
+        "scene_fps": fps,
+        "seconds": float(dance.motion.duration),
+        "markers": n_markers,
+        "timings": timings,
+    }
+
+
+def _restore_pose_state(arm_obj, modes: dict, props: dict) -> None:
+    """Put rotation modes/values and numeric bone properties back as recorded."""
+    for pb in arm_obj.pose.bones:
+        if pb.name in modes:
+            mode, q, e, aa = modes[pb.name]
+            pb.rotation_mode = mode
+            pb.rotation_quaternion, pb.rotation_euler, pb.rotation_axis_angle = q, e, aa
+        for k, v in props.get(pb.name, {}).items():
+            if k in pb.keys() and pb[k] != v:
+                pb[k] = v
+

@@ -1,0 +1,511 @@
+"""Retarget joint positions (a :class:`~choreo.core.motion.Motion`) onto any
+mapped armature, as per-bone rotations.
+
+Method
+------
+The motion is scaled so its legs are as long as the rig's (hip to ankle),
+placed at the armature object's origin and turned to the rig's facing, then
+expressed in armature space (the inverse of ``matrix_world``: FBX imports at
+0.01 scale with Y-up bones work like any other rig). Bones are solved
+parents first, all frames at once with numpy: for a mapped bone, forward
+kinematics of what is solved so far gives its parent's posed frame; the
+bone's rotation maps a rest frame onto a target frame, each built from a
+primary vector (this joint → the next mapped joint down the chain: exact
+swing) and a secondary vector that fixes the twist:
+
+- pelvis: the hip line; spine bones: the hip line blended into the collar
+  line going up; chest, neck, head: the collar (or shoulder) line;
+- upper arm, forearm, hand: the elbow hinge axis (shoulder–elbow–wrist);
+  when the arm is straight the last well-defined axis is carried over,
+  blended smoothly;
+- thigh, shin, foot: the knee hinge axis; a straight leg falls back on the
+  toe direction (the knee points over the toes);
+- collars: the torso's up vector.
+
+Unmapped bones keep their rest pose; a mapped bone whose child joint sits
+several bones further down (Rigify's extra spine/neck bones) aims through
+them at that joint. The legs go through an analytic two-bone IK so feet can
+be planted during floor contacts (:mod:`.contacts`).
+
+``matrix_basis = C⁻¹ · G · R`` where ``R`` is the bone's rest rotation
+(``matrix_local``), ``G`` the rest→target frame rotation and ``C`` the pose
+the bone would have with an identity basis; quaternions are ``w, x, y, z``,
+sign-continuous over time. See docs/retarget.md.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from ..core import skeleton as sk
+from ..core.errors import ChoreoInputError
+from ..core.motion import Motion
+from ..core.progress import ProgressFn, report
+from . import contacts as ct
+from .animation import RigAnimation, RigSkeleton
+from .bonemaps import BoneMap
+
+J = sk.JOINT_INDEX
+# The joint each joint's bone points at (None: no child in the motion).
+_NEXT = {
+    "pelvis": "spine1", "spine1": "spine2", "spine2": "spine3", "spine3": "neck", "neck": "head",
+    "head": None,
+    **{f"{s}_{a}": (f"{s}_{b}" if b else None) for s in "lr" for a, b in (
+        ("hip", "knee"), ("knee", "ankle"), ("ankle", "foot"), ("foot", None),
+        ("collar", "shoulder"), ("shoulder", "elbow"), ("elbow", "wrist"), ("wrist", "hand"), ("hand", None))},
+}
+# How much of the collar line (vs the hip line) sets each spine bone's twist.
+_SPINE_MIX = {"pelvis": 0.0, "spine1": 1 / 3, "spine2": 2 / 3, "spine3": 1.0, "neck": 1.0, "head": 1.0}
+# Hinge angles (sin) below which the hinge plane is not trusted, and above which it fully is.
+_HINGE_LO, _HINGE_HI = np.sin(np.radians(8.0)), np.sin(np.radians(25.0))
+
+
+# -- small vector helpers ------------------------------------------------------
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    return v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-12)
+
+
+def _frame(primary: np.ndarray, secondary: np.ndarray, fallback: np.ndarray) -> np.ndarray:
+    """Orthonormal frames (…, 3, 3), columns (primary, secondary ⊥ primary,
+    their cross); ``fallback`` replaces a secondary that is near the primary."""
+    e1 = _unit(primary)
+    s = secondary - np.sum(secondary * e1, -1, keepdims=True) * e1
+    f = fallback - np.sum(fallback * e1, -1, keepdims=True) * e1
+    ns = np.linalg.norm(s, axis=-1, keepdims=True)
+    # Blend towards the fallback as the secondary collapses onto the primary.
+    a = np.clip((ns / np.maximum(np.linalg.norm(secondary, axis=-1, keepdims=True), 1e-12) - 0.05) / 0.2, 0, 1)
+    e2 = _unit(a * _unit(s) + (1 - a) * _unit(f))
+    e3 = np.cross(e1, e2)
+    return np.stack([e1, e2, e3], axis=-1)
+
+
+def _smoothstep(x: np.ndarray) -> np.ndarray:
+    x = np.clip(x, 0.0, 1.0)
+    return x * x * (3.0 - 2.0 * x)
+
+
+def matrix_to_quat(m: np.ndarray) -> np.ndarray:
+    """(…, 3, 3) rotation matrices → (…, 4) unit quaternions (w, x, y, z)."""
+    m = np.asarray(m, np.float64)
+    tr = m[..., 0, 0] + m[..., 1, 1] + m[..., 2, 2]
+    cand = np.stack([
+        np.stack([1 + tr, m[..., 2, 1] - m[..., 1, 2], m[..., 0, 2] - m[..., 2, 0], m[..., 1, 0] - m[..., 0, 1]], -1),
+        np.stack([m[..., 2, 1] - m[..., 1, 2], 1 + 2 * m[..., 0, 0] - tr, m[..., 0, 1] + m[..., 1, 0], m[..., 0, 2] + m[..., 2, 0]], -1),
+        np.stack([m[..., 0, 2] - m[..., 2, 0], m[..., 0, 1] + m[..., 1, 0], 1 + 2 * m[..., 1, 1] - tr, m[..., 1, 2] + m[..., 2, 1]], -1),
+        np.stack([m[..., 1, 0] - m[..., 0, 1], m[..., 0, 2] + m[..., 2, 0], m[..., 1, 2] + m[..., 2, 1], 1 + 2 * m[..., 2, 2] - tr], -1),
+    ], -2)                                            # (…, 4, 4): row k is 4·q·q_k, best when q_k is largest
+    diag = np.stack([tr, m[..., 0, 0], m[..., 1, 1], m[..., 2, 2]], -1)
+    k = np.argmax(diag, axis=-1)
+    q = np.take_along_axis(cand, k[..., None, None], axis=-2)[..., 0, :]
+    q = _unit(q)
+    return np.where(q[..., :1] < 0, -q, q)
+
+
+def continuous_quats(q: np.ndarray) -> np.ndarray:
+    """Flip signs along axis 0 so consecutive quaternions (T, …, 4) never differ by q → −q."""
+    q = np.array(q, np.float64)
+    if len(q) < 2:
+        return q
+    flips = np.where(np.sum(q[1:] * q[:-1], -1) < 0, -1.0, 1.0)
+    q[1:] *= np.cumprod(flips, axis=0)[..., None]
+    return q
+
+
+# -- rest data ---------------------------------------------------------------
+
+def rig_skeleton(arm_obj, bones=None) -> RigSkeleton:
+    """Rest data of ``arm_obj``'s bones (``bone.matrix_local``, lengths), parents
+    ordered before children.
+
+    ``bones`` (names) keeps only those bones and their ancestors, enough for
+    forward kinematics of a big rig (Rigify: 700 bones) to stay cheap.
+    """
+    if getattr(arm_obj, "type", None) != "ARMATURE":
+        raise ChoreoInputError(getattr(arm_obj, "name", str(arm_obj)), "is not an armature object")
+    all_bones = arm_obj.data.bones
+    keep = None
+    if bones is not None:
+        keep = set()
+        for n in bones:
+            b = all_bones.get(n)
+            if b is None:
+                raise ChoreoInputError(arm_obj.name, f"has no bone {n!r}")
+            while b is not None and b.name not in keep:
+                keep.add(b.name)
+                b = b.parent
+    order: list = []
+    seen: set[str] = set()
+
+    def visit(b):
+        if b.name in seen or (keep is not None and b.name not in keep):
+            return
+        seen.add(b.name)
+        order.append(b)
+        for c in b.children:
+            visit(c)
+
+    for b in all_bones:
+        if b.parent is None:
+            visit(b)
+    names = [b.name for b in order]
+    index = {n: i for i, n in enumerate(names)}
+    parents = np.array([index[b.parent.name] if b.parent is not None else -1 for b in order], np.int64)
+    rest = np.array([np.array(b.matrix_local, np.float64) for b in order]).reshape(-1, 4, 4)
+    lengths = np.array([b.length for b in order], np.float64)
+    return RigSkeleton(names, parents, rest, lengths)
+
+
+# -- the solver --------------------------------------------------------------
+
+class _Pose:
+    """Armature-space pose (rotation (T, 3, 3), head (T, 3)) of bones, computed
+    lazily down the tree; unsolved bones are at rest relative to their parent."""
+
+    def __init__(self, skel: RigSkeleton, T: int):
+        self.skel, self.T = skel, T
+        self.rest_rot = skel.rest[:, :3, :3]
+        self.rel = np.linalg.inv(skel.rest[np.maximum(skel.parents, 0)]) @ skel.rest
+        self.rot: dict[int, np.ndarray] = {}
+        self.pos: dict[int, np.ndarray] = {}
+
+    def carried(self, b: int) -> tuple[np.ndarray, np.ndarray]:
+        """Pose of bone ``b`` if its own matrix_basis were identity."""
+        p = int(self.skel.parents[b])
+        if p < 0:
+            return (np.broadcast_to(self.rest_rot[b], (self.T, 3, 3)),
+                    np.broadcast_to(self.skel.rest[b, :3, 3], (self.T, 3)))
+        pr, pp = self.get(p)
+        return pr @ self.rel[b, :3, :3], pp + pr @ self.rel[b, :3, 3]
+
+    def get(self, b: int) -> tuple[np.ndarray, np.ndarray]:
+        if b not in self.rot:
+            self.rot[b], self.pos[b] = self.carried(b)
+        return self.rot[b], self.pos[b]
+
+
+def _resolve_map(arm_obj, bone_map: BoneMap | None) -> BoneMap:
+    if bone_map is None:
+        from .bonemaps import bone_map_for  # H4a: stored map, else detected
+
+        bone_map = bone_map_for(arm_obj)
+    bones = arm_obj.data.bones
+    for j, b in bone_map.joint_to_bone.items():
+        if j not in J:
+            raise ChoreoInputError(arm_obj.name, f"bone map names unknown joint {j!r}")
+        if bones.get(b) is None:
+            raise ChoreoInputError(arm_obj.name, f"bone map maps {j} to bone {b!r}, which the armature lacks")
+    for need in ("pelvis", "l_hip", "r_hip", "l_knee", "r_knee", "l_ankle", "r_ankle"):
+        if need not in bone_map.joint_to_bone:
+            raise ChoreoInputError(arm_obj.name, f"bone map has no bone for {need}: cannot retarget the legs")
+    return bone_map
+
+
+def _world_matrix(arm_obj) -> np.ndarray:
+    return np.array(arm_obj.matrix_world, np.float64).reshape(4, 4)
+
+
+def _rig_yaw(left_arm: np.ndarray, mw: np.ndarray) -> float:
+    """Heading (rad about world z) of the rig's front relative to -y.
+
+    The rest front (left × up, in armature space) is snapped to the nearest
+    axis, since rigs are modelled facing an axis and a slightly asymmetric
+    rest pose should not turn the dance; the object's rotation then applies
+    exactly, so a rig turned in the scene dances turned with it.
+    """
+    rot = mw[:3, :3] / np.linalg.norm(mw[:3, :3], axis=0, keepdims=True)
+    up_arm = rot.T @ np.array([0.0, 0.0, 1.0])
+    front = np.cross(left_arm, up_arm)
+    if np.linalg.norm(front) < 1e-12:
+        return 0.0
+    k = int(np.argmax(np.abs(front)))
+    snapped = np.zeros(3)
+    snapped[k] = np.sign(front[k])
+    fw = rot @ snapped
+    if np.linalg.norm(fw[:2]) < 1e-6:
+        return 0.0
+    return float(np.arctan2(fw[1], fw[0]) - np.arctan2(-1.0, 0.0))
+
+
+def _leg_length(p: np.ndarray) -> float:
+    """Mean hip→knee→ankle length of joints (…, 24, 3) (median over frames)."""
+    total = 0.0
+    for s in "lr":
+        a = np.linalg.norm(p[..., J[f"{s}_knee"], :] - p[..., J[f"{s}_hip"], :], axis=-1)
+        b = np.linalg.norm(p[..., J[f"{s}_ankle"], :] - p[..., J[f"{s}_knee"], :], axis=-1)
+        total += float(np.median(a + b))
+    return total / 2.0
+
+
+def retarget(motion: Motion, arm_obj, bone_map: BoneMap | None = None, *, plant_feet: bool = True,
+             progress: ProgressFn | None = None) -> RigAnimation:
+    """Solve ``motion`` onto ``arm_obj``'s bones.
+
+    Parameters
+    ----------
+    motion : Motion
+        SMPL-24 joints (metres, z up, facing -y), taken relative to the
+        armature object's origin and facing.
+    arm_obj : bpy.types.Object
+        An armature; any object transform (FBX imports: rotated, 0.01 scale).
+    bone_map : BoneMap, optional
+        Joint → bone; default :func:`.bonemaps.bone_map_for` (stored or detected).
+    plant_feet : bool
+        Hold feet still during floor contacts (:mod:`.contacts`).
+    progress : callable, optional
+        ``progress(fraction, label)``.
+
+    Returns
+    -------
+    RigAnimation
+        Rotations of every mapped bone, the pelvis bone's location, the
+        (scaled, armature-space) target positions. ``anim.info`` holds the
+        scale, timings, contact counts and skating before/after (cm/s).
+    """
+    t0 = time.perf_counter()
+    if motion.num_frames < 1:
+        raise ChoreoInputError("motion", "has no frames")
+    if not np.all(np.isfinite(motion.joints)):
+        raise ChoreoInputError("motion", "has non-finite joint positions")
+    bone_map = _resolve_map(arm_obj, bone_map)
+    jmap = {j: b for j, b in bone_map.joint_to_bone.items()}
+    mapped = [j for j in sk.JOINT_NAMES if j in jmap]
+    skel = rig_skeleton(arm_obj, [jmap[j] for j in mapped])
+    bidx = {j: skel.index(jmap[j]) for j in mapped}
+    report(progress, 0.05, "rest pose")
+
+    # Each mapped joint's nearest mapped SMPL ancestor (the head joint's bone aims from it).
+    mparent: dict[str, str | None] = {}
+    for j in mapped:
+        p = sk.PARENTS[J[j]]
+        while p >= 0 and sk.JOINT_NAMES[p] not in jmap:
+            p = sk.PARENTS[p]
+        mparent[j] = sk.JOINT_NAMES[p] if p >= 0 else None
+
+    # Rest joints (armature space) at the mapped bones' heads.
+    rest_j = {j: skel.rest[bidx[j], :3, 3] for j in mapped}
+    mw = _world_matrix(arm_obj)
+    mw_inv = np.linalg.inv(mw)
+    to_world = lambda p: p @ mw[:3, :3].T + mw[:3, 3]  # noqa: E731
+
+    # Motion → world: scale by leg length, place at the object, turn to the rig's facing.
+    rig_world = {j: to_world(v) for j, v in rest_j.items()}
+    arr = np.zeros((24, 3))
+    for j, v in rig_world.items():
+        arr[J[j]] = v
+    rig_leg = _leg_length(arr)
+    src = motion.joints.astype(np.float64)
+    mot_leg = _leg_length(src)
+    if not (rig_leg > 0 and mot_leg > 0):
+        raise ChoreoInputError(arm_obj.name, "legs have zero length")
+    scale = rig_leg / mot_leg
+    yaw = _rig_yaw(rest_j["l_hip"] - rest_j["r_hip"], mw)
+    c, s_ = np.cos(yaw), np.sin(yaw)
+    rz = np.array([[c, -s_, 0], [s_, c, 0], [0, 0, 1.0]])
+    world = (scale * src) @ rz.T + mw[:3, 3]
+    X = world @ mw_inv[:3, :3].T + mw_inv[:3, 3]            # (T, 24, 3) armature space
+    T = len(X)
+
+    # Per-frame and rest direction helpers.
+    def line(P, a, b):
+        return P[..., J[a], :] - P[..., J[b], :]
+
+    def getp(P, j):
+        return P[..., J[j], :]
+
+    restP = np.zeros((24, 3))
+    for j, v in rest_j.items():
+        restP[J[j]] = v
+    has = lambda j: j in jmap  # noqa: E731
+    side_line = lambda P: _unit(line(P, "l_collar", "r_collar") if has("l_collar") and has("r_collar")  # noqa: E731
+                                else line(P, "l_shoulder", "r_shoulder"))
+    hip_line = lambda P: _unit(line(P, "l_hip", "r_hip"))  # noqa: E731
+
+    def torso_up(P):
+        top = 0.5 * (getp(P, "l_shoulder") + getp(P, "r_shoulder")) if has("l_shoulder") and has("r_shoulder") \
+            else getp(P, "head")
+        return _unit(top - getp(P, "pelvis"))
+
+    def forward(P):
+        return _unit(np.cross(hip_line(P) + side_line(P), torso_up(P)))
+
+    fwd_rest, fwd_t = forward(restP), forward(X)
+    up_rest, up_t = torso_up(restP), torso_up(X)
+
+    # Contacts on the motion itself (metres, z up).
+    contacts = ct.foot_contacts(motion) if plant_feet else {s: np.zeros(T, bool) for s in "lr"}
+
+    pose = _Pose(skel, T)
+    targets = X.copy()                                     # what each joint should reach
+    rotations = {}
+    hinge: dict[str, np.ndarray] = {}                      # per limb, (T, 3) target hinge axis
+    hinge_rest: dict[str, np.ndarray] = {}
+    root_loc = np.zeros((T, 3))
+    info = {"scale": float(scale), "world_scale": float(abs(np.linalg.det(mw[:3, :3])) ** (1 / 3)), "yaw_deg": float(np.degrees(yaw)), "plant_feet": bool(plant_feet)}
+    free_ankles: dict[str, np.ndarray] = {}               # ankles before planting
+    ik_ankle: dict[str, np.ndarray] = {}
+
+    def next_mapped(j):
+        """The nearest mapped joint down ``j``'s chain (or None)."""
+        n = _NEXT[j]
+        while n is not None and n not in jmap:
+            n = _NEXT[n]
+        return n
+
+    def primary_vectors(j, b):
+        """(rest (3,), target (T, 3)) primary vectors of joint j's bone."""
+        n = next_mapped(j)
+        if n is not None:
+            return rest_j[n] - rest_j[j], targets[:, J[n]] - targets[:, J[j]]
+        if _NEXT[j] is not None:                           # motion has the child, the rig lacks its bone
+            return skel.rest[b, :3, 1] * skel.lengths[b], X[:, J[_NEXT[j]]] - X[:, J[j]]
+        if j == "head" and mparent[j] is not None:         # no child: the neck→head line
+            pj = mparent[j]
+            return rest_j[j] - rest_j[pj], X[:, J[j]] - X[:, J[pj]]
+        return None
+
+    def limb_hinge(side, upper, mid, low, fallback_t, fallback_rest, carry):
+        """Hinge axes (rest (3,), target (T,3)) of upper→mid→low."""
+        d1 = _unit(X[:, J[f"{side}_{mid}"]] - X[:, J[f"{side}_{upper}"]])
+        d2 = _unit(X[:, J[f"{side}_{low}"]] - X[:, J[f"{side}_{mid}"]])
+        raw = np.cross(d1, d2)
+        sin = np.linalg.norm(raw, axis=-1)
+        w = _smoothstep((sin - _HINGE_LO) / (_HINGE_HI - _HINGE_LO))[:, None]
+        fb = _unit(fallback_t)
+        if carry:                                          # last well-defined hinge, else the fallback
+            good = sin > _HINGE_HI
+            idx = np.maximum.accumulate(np.where(good, np.arange(T), -1))
+            carried = np.where((idx >= 0)[:, None], _unit(raw)[np.maximum(idx, 0)], fb)
+            carried = carried - np.sum(carried * d1, -1, keepdims=True) * d1
+            ok = np.linalg.norm(carried, axis=-1, keepdims=True) > 0.3
+            fb = np.where(ok, _unit(carried), fb)
+        n = _unit(w * _unit(raw) + (1 - w) * fb)
+        r_up = rest_j.get(f"{side}_{mid}", None)
+        r_d1 = _unit(r_up - rest_j[f"{side}_{upper}"]) if r_up is not None else fallback_rest[1]
+        n_rest = np.cross(r_d1, fallback_rest[0])
+        return _unit(n_rest), n
+
+    # Hinge axes: elbows (arm flexes forward), knees (shin flexes backward).
+    for sd in "lr":
+        if all(has(f"{sd}_{k}") for k in ("shoulder", "elbow")):
+            hinge_rest[f"{sd}_arm"], hinge[f"{sd}_arm"] = limb_hinge(
+                sd, "shoulder", "elbow", "wrist",
+                np.cross(_unit(X[:, J[f"{sd}_elbow"]] - X[:, J[f"{sd}_shoulder"]]), fwd_t),
+                (fwd_rest, None), carry=True)
+        toe = X[:, J[f"{sd}_foot"]] - X[:, J[f"{sd}_ankle"]]
+        thigh = _unit(X[:, J[f"{sd}_knee"]] - X[:, J[f"{sd}_hip"]])
+        hinge_rest[f"{sd}_leg"], hinge[f"{sd}_leg"] = limb_hinge(
+            sd, "hip", "knee", "ankle", np.cross(thigh, -_unit(toe)), (-fwd_rest, None), carry=False)
+
+    def secondary(j):
+        """(rest (3,), target (T, 3), fallback rest, fallback target) twist vectors."""
+        base = j[2:] if j[:2] in ("l_", "r_") else j
+        sd = j[0]
+        if base in _SPINE_MIX:
+            m = _SPINE_MIX[base]
+            r = _unit((1 - m) * hip_line(restP) + m * side_line(restP))
+            t = _unit((1 - m) * hip_line(X) + m * side_line(X))
+            return r, t, fwd_rest, fwd_t
+        if base == "collar":
+            return up_rest, up_t, fwd_rest, fwd_t
+        if base in ("shoulder", "elbow", "wrist", "hand") and f"{sd}_arm" in hinge:
+            return hinge_rest[f"{sd}_arm"], hinge[f"{sd}_arm"], up_rest, up_t
+        if base in ("hip", "knee", "ankle", "foot"):
+            return hinge_rest[f"{sd}_leg"], hinge[f"{sd}_leg"], fwd_rest, fwd_t
+        return up_rest, up_t, fwd_rest, fwd_t
+
+    def solve(j, prim):
+        """Set joint j's bone so the rest frame maps onto the target frame."""
+        b = bidx[j]
+        r_sec, t_sec, r_fb, t_fb = secondary(j)
+        F_rest = _frame(prim[0][None], r_sec[None], r_fb[None])[0]
+        F_tgt = _frame(prim[1], t_sec, t_fb)
+        G = F_tgt @ F_rest.T                               # rest → target, armature space
+        c_rot, c_pos = pose.carried(b)
+        want = G @ pose.rest_rot[b]
+        basis = np.swapaxes(c_rot, -1, -2) @ want
+        pose.rot[b], pose.pos[b] = want, c_pos
+        rotations[j] = basis
+
+    # Solve in the rig's own parents-first order: usually the SMPL order, but
+    # Rigify hangs the hips bone below the lower spine, for instance.
+    n_mapped = len(mapped)
+    for k, j in enumerate(sorted(mapped, key=lambda j: bidx[j])):
+        b = bidx[j]
+        base = j[2:] if j[:2] in ("l_", "r_") else j
+        if j == "pelvis":
+            c_rot, c_pos = pose.carried(b)
+            prim = primary_vectors(j, b)
+            solve(j, prim)
+            # matrix_basis translation puts the head on the (scaled) pelvis trajectory.
+            root_loc = np.einsum("tji,tj->ti", c_rot, X[:, J[j]] - c_pos)
+            pose.pos[b] = X[:, J[j]].copy()
+        elif base == "hip" and has(f"{j[0]}_knee") and has(f"{j[0]}_ankle"):
+            sd = j[0]
+            hip_pos = pose.carried(b)[1]
+            l1 = float(np.linalg.norm(rest_j[f"{sd}_knee"] - rest_j[j]))
+            l2 = float(np.linalg.norm(rest_j[f"{sd}_ankle"] - rest_j[f"{sd}_knee"]))
+            d1 = _unit(X[:, J[f"{sd}_knee"]] - X[:, J[j]])
+            d2 = _unit(X[:, J[f"{sd}_ankle"]] - X[:, J[f"{sd}_knee"]])
+            free_ankle = hip_pos + l1 * d1 + l2 * d2        # where direction-only retargeting puts it
+            goal, _ = ct.plant(free_ankle, contacts[sd])
+            # Pole: the motion's own knee offset from the hip→ankle line, which
+            # reproduces its knee exactly when unplanted; on a straight leg the
+            # (tiny) offset gives way to the hinge axis's forward side.
+            free_knee = hip_pos + l1 * d1
+            u = _unit(goal - hip_pos)
+            off = free_knee - hip_pos
+            off = off - np.sum(off * u, -1, keepdims=True) * u
+            pole = off + 1e-3 * l1 * _unit(np.cross(u, hinge[f"{sd}_leg"]))
+            knee = ct.two_bone_ik(hip_pos, goal, l1, l2, pole)
+            shift = goal - free_ankle
+            # Targets keep the motion's joints, moved by the planting only.
+            targets[:, J[f"{sd}_knee"]] += knee - free_knee
+            targets[:, J[f"{sd}_ankle"]] += shift
+            targets[:, J[f"{sd}_foot"]] += shift
+            # Thigh and shin aim at the IK joints themselves (exact on the rig).
+            ik_ankle[sd] = goal
+            solve(j, (rest_j[f"{sd}_knee"] - rest_j[j], knee - hip_pos))
+            free_ankles[sd] = free_ankle
+        elif base == "knee" and j[0] in ik_ankle:
+            sd = j[0]
+            solve(j, (rest_j[f"{sd}_ankle"] - rest_j[j], ik_ankle[sd] - pose.carried(b)[1]))
+        else:
+            prim = primary_vectors(j, b)
+            if prim is None:                               # leaf without a direction: stays at rest
+                rotations[j] = np.broadcast_to(np.eye(3), (T, 3, 3))
+                pose.get(b)
+            else:
+                solve(j, prim)
+        report(progress, 0.05 + 0.85 * (k + 1) / n_mapped, jmap[j])
+
+    bone_names = [jmap[j] for j in mapped]
+    quats = continuous_quats(matrix_to_quat(np.stack([rotations[j] for j in mapped], axis=1)))
+    anim = RigAnimation(
+        armature=arm_obj.name, bone_names=bone_names, rotations=quats.astype(np.float64),
+        root_bone=jmap["pelvis"], root_location=root_loc, fps=motion.fps, skeleton=skel,
+        joint_names=mapped, joint_bones=bone_names, target_positions=targets,
+        joint_at_tail=[False] * len(mapped))
+    info["solve_s"] = time.perf_counter() - t0
+
+    # Skating (world units/s → cm/s) over full-contact frames, before and after planting.
+    if plant_feet and free_ankles:
+        fk = anim.joint_positions()
+        for sd, free in free_ankles.items():
+            c = contacts[sd]
+            after = fk[:, mapped.index(f"{sd}_ankle")]
+            info[f"{sd}_contact_frames"] = int(c.sum())
+            info[f"{sd}_skating_before_cm_s"] = 100 * ct.skating(to_world(free), c, motion.fps)
+            info[f"{sd}_skating_after_cm_s"] = 100 * ct.skating(to_world(after), c, motion.fps)
+    anim.info = info
+    report(progress, 1.0, "retargeted")
+    return anim
+
+
+def retarget_error(anim: RigAnimation) -> dict:
+    """Joint-position error of ``anim`` (FK of its rotations vs its targets) in
+    world metres (armature units times the object's scale): ``{"mean_m", "p95_m", "max_m"}``."""
+    e = anim.error() * float(getattr(anim, "info", {}).get("world_scale", 1.0))
+    return {"mean_m": float(e.mean()), "p95_m": float(np.percentile(e, 95)), "max_m": float(e.max())}

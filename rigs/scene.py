@@ -1,0 +1,178 @@
+"""A dance as a finished .blend (and optionally a preview MP4), without the UI.
+
+:func:`write_dance_blend` builds a fresh scene: the music as a sound strip, a
+dancer (Choreo's default rig, or the first armature of a .blend / .fbx), the
+dance keyed on it with beat and section markers, a camera and a light, then
+saves atomically. It replaces the current Blender session's data, so call it
+from a command-line process (``choreo demo``), not from inside the add-on.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import bpy
+
+from ..core.errors import ChoreoInputError
+from ..core.progress import report, scaled
+
+SCENE_FPS = 30
+FRAME_START = 1
+
+
+def add_music_strip(scene, audio_path: str, audio_start: float, n_frames: int, *, frame_start: int = FRAME_START):
+    """A sound strip whose audible part starts ``audio_start`` s into the file at
+    scene frame ``frame_start`` and lasts ``n_frames`` frames (or to the file's end)."""
+    if not os.path.isfile(audio_path):
+        raise ChoreoInputError(audio_path, "music file of the dance not found")
+    ed = scene.sequence_editor_create()
+    try:
+        strip = ed.strips.new_sound("Music", audio_path, channel=1, frame_start=frame_start)
+    except RuntimeError as exc:  # Blender's message does not name the file
+        raise ChoreoInputError(audio_path, f"Blender cannot read this sound ({exc})") from None
+    # Audible part = (frame_final_start - frame_start)/fps + sound_offset s into the file.
+    strip.sound_offset = float(audio_start)
+    fps = scene.render.fps / scene.render.fps_base
+    left = strip.frame_duration - int(round(audio_start * fps))  # file frames after audio_start
+    strip.frame_final_end = frame_start + max(1, min(n_frames, left))
+    return strip
+
+
+def _first_armature(objs, path):
+    arms = [o for o in objs if o is not None and o.type == "ARMATURE"]
+    if not arms:
+        raise ChoreoInputError(path, "contains no armature")
+    return arms[0]
+
+
+def load_rig(scene, rig_path: str | os.PathLike | None):
+    """The dancer: Choreo's default rig, or the first armature appended from a
+    .blend (with the objects parented to it) or imported from an .fbx."""
+    if rig_path is None:
+        from .armature import build_default_rig
+
+        return build_default_rig(collection=scene.collection)
+    path = os.path.abspath(os.fspath(rig_path))
+    if not os.path.isfile(path):
+        raise ChoreoInputError(path, "rig file not found")
+    ext = Path(path).suffix.lower()
+    if ext == ".blend":
+        try:
+            with bpy.data.libraries.load(path, link=False) as (src, dst):
+                dst.objects = list(src.objects)
+        except OSError as exc:
+            raise ChoreoInputError(path, f"not a readable .blend ({exc})") from None
+        arm = _first_armature(dst.objects, path)
+        keep = {arm} | {o for o in dst.objects if o is not None and o.parent == arm}
+        for o in dst.objects:
+            if o is None:
+                continue
+            if o in keep:
+                scene.collection.objects.link(o)
+            else:
+                bpy.data.objects.remove(o)
+        return arm
+    if ext == ".fbx":
+        before = set(bpy.data.objects)
+        try:
+            bpy.ops.import_scene.fbx(filepath=path)
+        except RuntimeError as exc:
+            raise ChoreoInputError(path, f"FBX import failed ({str(exc).strip().splitlines()[-1]})") from None
+        return _first_armature([o for o in bpy.data.objects if o not in before], path)
+    raise ChoreoInputError(path, f"unsupported rig file {ext or '(no extension)'}; expected .blend or .fbx")
+
+
+def save_blend_atomic(out_path: str | os.PathLike) -> str:
+    """Save the session as ``out_path`` through a temporary copy and a rename."""
+    out_path = os.path.abspath(os.fspath(out_path))
+    os.makedirs(os.path.dirname(out_path), exist_ok=True)
+    tmp = os.path.join(os.path.dirname(out_path), f".{os.path.basename(out_path)}.{os.getpid()}.part.blend")
+    try:
+        res = bpy.ops.wm.save_as_mainfile(filepath=tmp, copy=True, compress=False)
+        if "FINISHED" not in res or not os.path.isfile(tmp):
+            raise RuntimeError(f"Blender did not save {tmp}")
+        os.replace(tmp, out_path)
+    finally:
+        for leftover in (tmp, tmp + "1"):
+            if os.path.exists(leftover):
+                os.unlink(leftover)
+    return out_path
+
+
+def write_dance_blend(dance, out_path, *, rig_path=None, render_path=None, key_mode: str = "beats",
+                      progress=None) -> dict:
+    """Write ``dance`` as a ready-to-open .blend (and optionally an MP4 preview).
+
+    Parameters
+    ----------
+    dance : choreo.core.generation.Dance
+        Dance time 0 is ``dance.audio_start`` s into ``dance.audio_path``.
+    out_path : path
+        The .blend to write (atomically).
+    rig_path : path, optional
+        A .blend (its first armature) or .fbx to dance; default Choreo's rig.
+    render_path : path, optional
+        Also render a 640×360 Workbench MP4 with the music there.
+    key_mode : {"beats", "dense"}
+    progress : ProgressFn, optional
+
+    Returns
+    -------
+    dict
+        ``blend``, ``mp4`` (or None), ``armature``, ``frames``, ``fps``,
+        ``markers``, ``apply`` (apply_dance's report), ``render`` (or None) and
+        ``timings`` (seconds per step).
+
+    Notes
+    -----
+    This resets the running Blender session (``read_factory_settings``).
+    """
+    from .apply import apply_dance
+
+    timings = {}
+    t = time.perf_counter()
+    report(progress, 0.0, "new scene")
+    bpy.ops.wm.read_factory_settings(use_empty=True)
+    scene = bpy.context.scene
+    scene.name = "Choreo"
+    scene.render.fps, scene.render.fps_base = SCENE_FPS, 1.0
+    n = int(round(dance.motion.duration * SCENE_FPS))
+    if dance.audio_path:
+        add_music_strip(scene, os.fspath(dance.audio_path), float(dance.audio_start), n)
+    arm = load_rig(scene, rig_path)
+    timings["scene_s"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    apply_report = apply_dance(dance, arm, scene, frame_start=FRAME_START, key_mode=key_mode,
+                               progress=scaled(progress, 0.05, 0.5))
+    if not any(m.name.startswith("choreo:") for m in scene.timeline_markers):
+        from .markers import add_dance_markers
+
+        add_dance_markers(scene, beats=dance.beats, downbeats=dance.downbeats, sections=dance.sections,
+                          frame_start=FRAME_START, scene_fps=SCENE_FPS)
+    timings["apply_s"] = time.perf_counter() - t
+
+    from .stage import add_preview_stage
+
+    add_preview_stage(scene, arm, motion=dance.motion)
+    scene.frame_start, scene.frame_end = FRAME_START, FRAME_START + max(n, 1) - 1
+    scene.frame_set(FRAME_START)
+
+    t = time.perf_counter()
+    report(progress, 0.5, "save")
+    blend = save_blend_atomic(out_path)
+    timings["save_s"] = time.perf_counter() - t
+
+    render = None
+    if render_path is not None:
+        from .render import render_preview
+
+        render = render_preview(scene, render_path, progress=scaled(progress, 0.55, 1.0))
+        timings["render_s"] = render["seconds"]
+    report(progress, 1.0, "done")
+    return {"blend": blend, "mp4": render["path"] if render else None, "armature": arm.name,
+            "frames": n, "fps": SCENE_FPS,
+            "markers": sum(m.name.startswith("choreo:") for m in scene.timeline_markers),
+            "apply": apply_report, "render": render, "timings": timings}

@@ -1,0 +1,305 @@
+"""The add-on in real Blender (background mode): strip reading, Generate / Regenerate
+Range / Bake, the worker thread, and bad input leaving the scene as it was."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+
+import numpy as np
+import pytest
+
+bpy = pytest.importorskip("bpy")
+pytestmark = pytest.mark.blender
+
+import choreo  # noqa: E402
+from choreo.addon import operators, strip_audio  # noqa: E402
+from choreo.addon.worker import Cancelled, Job  # noqa: E402
+from choreo.core.audio.demo import write_demo_wav  # noqa: E402
+from choreo.core.audio.io import load_audio  # noqa: E402
+
+
+def tiny_weights(path, seed=0):
+    """Random-init generator weights (tiny config) with pose statistics of a
+    standing dancer, so the decoded motion is a plausible small wobble."""
+    from choreo.core.generation.runtime import expected_shapes
+    from choreo.core.models.config import GeneratorConfig
+    from choreo.core.models.representation import encode_3d
+    from choreo.core.models.weights import save_weights
+    from choreo.core.motion import Motion
+    from choreo.core.skeleton_maps import smpl_rest_joints
+
+    cfg = GeneratorConfig(enc_channels=(4, 8, 8), enc_dim=16, noise_dim=2, hidden=16, gru_layers=1, mlp_hidden=32)
+    rng = np.random.default_rng(seed)
+    t = {}
+    for k, shape in expected_shapes(cfg).items():
+        fan_in = int(np.prod(shape[1:])) if len(shape) > 1 else shape[0]
+        t[k] = (rng.standard_normal(shape) / np.sqrt(fan_in)).astype(np.float32)
+    stand = Motion(np.repeat((smpl_rest_joints() + [0, 0, 0.95])[None], 4, 0))
+    t["norm_mean"] = encode_3d(stand).mean(0).astype(np.float32)
+    t["norm_std"] = np.full(cfg.pose_dim, 0.03, np.float32)
+    t["energy_stats"] = np.array([0.0, 1.0], np.float32)
+    save_weights(path, t, {"kind": "generator", "model": "ren", "variant": "full", "config": cfg.to_dict(),
+                           "corpus": {}, "training": {"note": "random init, tests only"}})
+    return str(path)
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    d = tmp_path_factory.mktemp("addon")
+    song = d / "song.wav"
+    track = write_demo_wav(song, bars=5, tempo=120.0)  # 10 s, beats every 0.5 s
+    return {"dir": d, "song": str(song), "track": track, "weights": tiny_weights(d / "tiny.safetensors")}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def addon():
+    choreo.register()
+    yield
+    choreo.unregister()
+
+
+def new_scene(files, *, fps=30, fps_base=1.0, frame_start=11, song=None):
+    """A fresh scene with the song as the active sound strip at ``frame_start``."""
+    bpy.ops.wm.read_factory_settings(use_empty=True)
+    sc = bpy.context.scene
+    sc.render.fps, sc.render.fps_base = fps, fps_base
+    ed = sc.sequence_editor_create()
+    s = ed.strips.new_sound("Music", song or files["song"], channel=1, frame_start=frame_start)
+    ed.active_strip = s
+    sc.choreo.model, sc.choreo.weights_file = "FILE", files["weights"]
+    return sc, s
+
+
+def state(sc):
+    """What a failed operator must leave untouched."""
+    return (sorted(o.name for o in bpy.data.objects), sorted(a.name for a in bpy.data.actions),
+            sorted((m.name, m.frame) for m in sc.timeline_markers), (sc.frame_start, sc.frame_end),
+            sorted(bpy.data.armatures.keys()), sorted(bpy.data.meshes.keys()))
+
+
+# --- reading the strip --------------------------------------------------------
+
+def test_trimmed_offset_strip_at_23976_fps(files):
+    sc, s = new_scene(files, fps=24, fps_base=1.001, frame_start=5)
+    fps = 24 / 1.001
+    s.frame_final_start = 5 + 48          # trim 48 frames off the left handle
+    s.frame_final_end = 5 + 48 + 120      # 120 audible frames
+    s.sound_offset = 0.25
+    a = strip_audio.read_strip_audio(s, sc)
+    offset = 48 / fps + 0.25
+    assert a.offset == pytest.approx(offset, abs=1e-6)  # float32 fps_base, offset
+    assert a.duration == pytest.approx(120 / fps, abs=1e-6)
+    assert a.frame_start == 53 and a.scene_fps == pytest.approx(fps)
+    ref, _ = load_audio(files["song"], sr=a.sr, offset=a.offset, duration=a.duration)
+    assert len(a.samples) == len(ref) and np.array_equal(a.samples, ref)
+    # An independent check against the synthesised signal: the same samples at 22050 Hz.
+    track = files["track"]
+    i = int(round(offset * track.sr))
+    assert np.abs(a.samples[:2000] - track.audio[i:i + 2000]).max() < 1e-3
+
+
+def test_relative_and_packed_sounds(files, tmp_path):
+    song = tmp_path / "music" / "song.wav"
+    song.parent.mkdir()
+    shutil.copy(files["song"], song)
+    sc, s = new_scene(files, song=str(song))
+    blend = tmp_path / "project.blend"
+    bpy.ops.wm.save_as_mainfile(filepath=str(blend))
+    s = bpy.context.scene.sequence_editor.active_strip
+    s.sound.filepath = "//music/song.wav"
+    a = strip_audio.read_strip_audio(s, bpy.context.scene)
+    assert a.path == str(song) and a.duration > 9.9
+    s.sound.pack()
+    os.rename(song, song.with_suffix(".gone"))  # only the packed bytes are left
+    packed = strip_audio.read_strip_audio(s, bpy.context.scene)
+    assert packed.path == "" and np.array_equal(packed.samples, a.samples)
+
+
+# --- Generate, Bake, Regenerate Range ----------------------------------------
+
+def test_generate_keys_new_dancer_with_markers(files):
+    sc, s = new_scene(files, frame_start=11)
+    s.frame_final_end = 11 + 150  # 5 s
+    actions_before = set(bpy.data.actions)
+    assert bpy.ops.choreo.generate() == {"FINISHED"}
+    arm = sc.choreo.target
+    assert arm is not None and arm.type == "ARMATURE"
+    new = set(bpy.data.actions) - actions_before
+    assert len(new) == 1, [a.name for a in new]
+    act = arm.animation_data.action
+    assert act in new
+    from bpy_extras import anim_utils
+
+    cb = anim_utils.action_get_channelbag_for_slot(act, arm.animation_data.action_slot)
+    frames = np.concatenate([[k.co.x for k in fc.keyframe_points] for fc in cb.fcurves])
+    assert len(cb.fcurves) > 20 and frames.min() == pytest.approx(11, abs=0.51)
+    assert frames.max() <= 11 + 150 + 1
+    marks = {m.name: m.frame for m in sc.timeline_markers if m.name.startswith("choreo:")}
+    bars = np.array(sorted(f for n, f in marks.items() if "bar" in n))
+    # Bars land on the strip's frames: 120 BPM 4/4 at 30 fps → a bar every 60 frames from frame 11.
+    assert len(bars) >= 2 and np.all(np.abs((bars - 11 + 30) % 60 - 30) <= 1), bars
+    assert marks.get("choreo:section A") == 11
+    assert sc.frame_start == 11 and sc.frame_end == 160
+    assert any(o.type == "CAMERA" for o in bpy.data.objects)
+
+    # Bake: a key on every frame in a new action, the dance action kept.
+    n_frames = int(act.frame_range[1] - act.frame_range[0]) + 1
+    assert bpy.ops.choreo.bake() == {"FINISHED"}
+    baked = arm.animation_data.action
+    assert baked is not act and act.name in bpy.data.actions and act.use_fake_user
+    cb2 = anim_utils.action_get_channelbag_for_slot(baked, arm.animation_data.action_slot)
+    rot = [fc for fc in cb2.fcurves if fc.data_path.endswith("rotation_quaternion")]
+    assert rot and all(len(fc.keyframe_points) == n_frames for fc in rot)
+
+
+def test_regenerate_range_keeps_keys_outside(files):
+    sc, s = new_scene(files, frame_start=1)
+    s.frame_final_end = 1 + 180
+    assert bpy.ops.choreo.generate() == {"FINISHED"}
+    arm = sc.choreo.target
+
+    def pose(frame):
+        sc.frame_set(frame)
+        return np.array([tuple(pb.rotation_quaternion) for pb in arm.pose.bones])
+
+    early, mid, late = pose(20), pose(90), pose(170)
+    sc.choreo.seed, sc.choreo.range_start, sc.choreo.range_end = 7, 60, 120
+    assert bpy.ops.choreo.regenerate_range() == {"FINISHED"}
+    assert np.abs(pose(90) - mid).max() > 1e-2  # a new variation inside
+    # outside: the old keys (Bezier handles next to the seam may move a hair)
+    assert np.abs(pose(20) - early).max() < 1e-3 and np.abs(pose(170) - late).max() < 1e-3
+    sc.choreo.range_start, sc.choreo.range_end = 50, 40
+    with pytest.raises(RuntimeError, match="must be after"):
+        bpy.ops.choreo.regenerate_range()
+
+
+def test_23976_fps_scene_keys_on_strip_time(files):
+    sc, s = new_scene(files, fps=24, fps_base=1.001, frame_start=1)
+    s.frame_final_end = 1 + 96
+    assert bpy.ops.choreo.generate() == {"FINISHED"}
+    fps = 24 / 1.001
+    bars = np.array(sorted(m.frame for m in sc.timeline_markers if "bar" in m.name))
+    # 120 BPM 4/4 → bars every 2 s → frame 1 + 2k * 23.976 (tracked beats: ±1 frame).
+    assert len(bars) >= 1
+    k = np.round((bars - 1) / (2 * fps))
+    assert np.all(k >= 1) and np.all(np.abs(bars - (1 + 2 * k * fps)) <= 1.0), bars
+    arm = sc.choreo.target
+    lo, hi = arm.animation_data.action.frame_range
+    assert lo == pytest.approx(1, abs=0.5) and hi <= 1 + 96 + 0.5
+
+
+def test_worker_thread_path_equals_sync_and_cancels(files):
+    sc, s = new_scene(files)
+    s.frame_final_end = 11 + 90
+    ctx = bpy.context
+    plan = operators.make_plan(ctx)
+    job = Job(operators.generate, plan).start()
+    t0 = time.time()
+    while not job.poll():
+        assert time.time() - t0 < 60
+        time.sleep(0.02)
+    assert job.error is None and job.fraction > 0.5
+    before = state(sc)
+    rep = operators.apply_plan(ctx, plan, job.result)  # the modal timer's last step
+    assert rep["keys"] > 0 and state(sc) != before
+    sync = operators.generate(plan)
+    assert np.array_equal(sync.motion.joints, job.result.motion.joints)
+
+    def slow(progress):
+        for i in range(1000):
+            progress(i / 1000, "step")
+            time.sleep(0.005)
+        return "finished"
+
+    job = Job(slow).start()
+    time.sleep(0.05)
+    job.cancel()
+    job.join(5)
+    job.poll()
+    assert isinstance(job.error, Cancelled) and job.result is None
+
+
+# --- bad input: an error report, the scene unchanged --------------------------
+
+def _fails(sc, match):
+    before = state(sc)
+    with pytest.raises(RuntimeError, match=match):
+        bpy.ops.choreo.generate()
+    assert state(sc) == before
+
+
+def test_no_strip_selected(files):
+    sc, s = new_scene(files)
+    sc.sequence_editor.active_strip = None
+    s.select = False
+    _fails(sc, "no strip selected")
+
+
+def test_non_sound_strip(files):
+    sc, s = new_scene(files)
+    color = sc.sequence_editor.strips.new_effect("Backdrop", "COLOR", channel=2, frame_start=1, length=50)
+    sc.sequence_editor.active_strip = color
+    _fails(sc, "not a sound strip")
+
+
+def test_missing_sound_file(files, tmp_path):
+    song = tmp_path / "gone.wav"
+    shutil.copy(files["song"], song)
+    sc, s = new_scene(files, song=str(song))
+    song.unlink()
+    _fails(sc, "gone.wav.*missing")
+
+
+def test_armature_without_mappable_bones(files):
+    sc, s = new_scene(files)
+    data = bpy.data.armatures.new("Blob")
+    obj = bpy.data.objects.new("Blob", data)
+    sc.collection.objects.link(obj)
+    bpy.context.view_layer.objects.active = obj
+    bpy.ops.object.mode_set(mode="EDIT")
+    for name, z in (("thing", 0.0), ("other", 1.0)):
+        b = data.edit_bones.new(name)
+        b.head, b.tail = (0, 0, z), (0, 0, z + 0.5)
+    bpy.ops.object.mode_set(mode="OBJECT")
+    sc.choreo.target = obj
+    _fails(sc, "Blob")
+
+
+def test_linked_armature(files, tmp_path):
+    from choreo.rigs.armature import build_default_rig
+
+    sc, s = new_scene(files)
+    build_default_rig(name="Libdancer", collection=sc.collection, with_mesh=False)
+    lib = tmp_path / "lib.blend"
+    bpy.ops.wm.save_as_mainfile(filepath=str(lib))
+    sc, s = new_scene(files)
+    with bpy.data.libraries.load(str(lib), link=True) as (src, dst):
+        dst.objects = ["Libdancer"]
+    obj = dst.objects[0]
+    sc.collection.objects.link(obj)
+    sc.choreo.target = obj
+    _fails(sc, "linked")
+
+
+def test_missing_weights_file(files):
+    sc, s = new_scene(files)
+    sc.choreo.weights_file = "/nonexistent/w.safetensors"
+    _fails(sc, "w.safetensors.*not found")
+
+
+def test_registered_ui_is_findable():
+    from choreo.addon import panels, preferences
+
+    for op, label in (("generate", "Generate Dance"), ("regenerate_range", "Regenerate Dance Range"),
+                      ("bake", "Bake Dance"), ("cancel", "Cancel Dance Generation")):
+        rna = getattr(bpy.ops.choreo, op).get_rna_type()
+        assert rna.name == label and len(rna.description) > 20
+    for name in ("CHOREO_PT_sequencer", "CHOREO_PT_view3d", "CHOREO_MT_menu"):
+        assert hasattr(bpy.types, name)
+    # F3 searches menus: the operators sit in Strip and Object › Animation.
+    for menu in panels.MENUS:
+        assert panels._menu_entry in getattr(bpy.types, menu)._dyn_ui_initialize()
+    assert preferences.ChoreoPreferences.bl_idname == "choreo"
+    assert bpy.ops.choreo.cancel.poll() is False  # nothing running
