@@ -12,6 +12,7 @@ from scipy.special import erf
 
 from choreo.cli import dataset as cli_dataset
 from choreo.core.data import align, kinematic
+from choreo.core.metrics import beats as metric_beats
 from choreo.core.audio import features as features_module
 from choreo.core.audio.features import COLUMNS, features_for_file
 from choreo.core.data.corpus import BuildParams, Corpus, build_corpus, load_track, write_npz
@@ -71,8 +72,8 @@ def test_alignment_puts_kinematic_beats_on_music_beats_within_bounds():
     # And the warp beats playing the same dance unwarped.
     flat = align.sample_motion(m, align.time_map(align.identity_alignment(float(kb[0]), 4.5)))
     inner = music[1:]
-    assert (kinematic.beat_align_score(kinematic.bailando_motion_beats(warped), inner)
-            > kinematic.beat_align_score(kinematic.bailando_motion_beats(flat), inner) + 0.2)
+    assert (metric_beats.beat_align_score(metric_beats.bailando_motion_beats(warped), inner)
+            > metric_beats.beat_align_score(metric_beats.bailando_motion_beats(flat), inner) + 0.2)
 
 
 def test_alignment_skips_beats_that_do_not_fit_and_fails_when_too_short():

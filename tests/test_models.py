@@ -118,3 +118,18 @@ def test_generator_forward_shapes():
     g = DanceGenerator(cfg)
     out = g(torch.zeros(2, 12, cfg.piece_samples), torch.zeros(2, 12, cfg.cond_dim))
     assert out.shape == (2, 12, rep.DIM_3D)
+
+
+def test_style_posterior_knots_interpolate_like_seeded_noise():
+    torch = pytest.importorskip("torch")
+    from choreo.core.models.style import StyleEncoder, interpolate_knots
+
+    cfg = GeneratorConfig(noise_dim=3)
+    period = int(cfg.noise_period * cfg.fps)
+    knots = np.random.default_rng(0).standard_normal((1, 5, 3)).astype(np.float32)
+    frames = interpolate_knots(torch.from_numpy(knots), 150, period)[0].numpy()
+    assert np.allclose(frames[::period], knots[0, :3], atol=1e-6)
+    assert np.allclose(frames[period // 2], 0.5 * (knots[0, 0] + knots[0, 1]), atol=1e-6)
+    enc = StyleEncoder(cfg)
+    noise, kl = enc.sample_noise(torch.zeros(2, 100, cfg.pose_dim))
+    assert noise.shape == (2, 100, 3) and kl.item() >= 0

@@ -162,3 +162,15 @@ def test_rest_template_is_symmetric_and_faces_minus_y():
     np.testing.assert_allclose(rest[list(sk.MIRROR)] * [-1, 1, 1], rest, atol=1e-9)
     m = Motion(rest[None] + [0, 0, 1.0], 30.0)
     assert np.degrees(m.facing_angle()) == pytest.approx(-90.0, abs=2.0)
+
+
+def test_resample_adds_no_ripple_far_from_the_origin():
+    """Straight-line travel 10 m from the origin stays straight at any rate (no fake acceleration)."""
+    t = np.arange(90) / 30.0
+    j = np.zeros((90, 24, 3)) + np.array([10.0, -7.0, 1.0])
+    j[..., 0] += 0.8 * t[:, None]
+    m = Motion(j, 30.0)
+    for fps in (60.0, 24.0, 23.976, 15.0, 10.0):
+        r = m.resample(fps).joints.astype(np.float64)
+        acc = np.abs(np.diff(r[5:-5, 0, 0], 2)) * fps**2
+        assert acc.max() < 0.05, (fps, acc.max())

@@ -187,6 +187,15 @@ def test_l1_only_variant_trains_without_discriminators(tiny):
     assert load_weights(r["weights"])[1]["variant"] == "l1"
 
 
+def test_style_posterior_trains_and_ships_the_generator_only(tiny):
+    cfg = tiny_config(tiny, variant="choreo", steps=2, losses={"l1": True}, style_posterior=True)
+    r = train_generator(cfg, tiny["dir"] / "style", device="cpu")
+    assert r["final_train"]["kl"] >= 0
+    tensors, meta = load_weights(r["weights"])
+    assert meta["variant"] == "choreo" and not any(k.startswith("style") for k in tensors)
+    assert (tiny["dir"] / "style" / "choreo_checkpoint").is_dir()
+
+
 def test_bad_configs_are_one_clear_line(tiny, tmp_path, capsys):
     cases = {"missing.json": None, "bad.json": "{not json", "key.json": json.dumps({"task": "generator", "stepz": 3}),
              "task.json": json.dumps({"task": "painting"}), "list.json": "[1, 2]"}

@@ -29,6 +29,7 @@ from ..fileio import atomic_path, read_json
 from ..motion import Motion
 from ..progress import ProgressFn, report, scaled
 from . import align, kinematic
+from ..metrics import beats as metric_beats
 
 FORMAT_VERSION = 2
 # Music features are stored once per music window as float16: relative error
@@ -278,8 +279,8 @@ def _eval_beats(motion: Motion, beats: np.ndarray, duration: float) -> tuple[flo
     inside it (2 frames from either end, where a speed minimum can be found)."""
     edge = 2.0 / motion.fps
     b = beats[(beats >= edge) & (beats <= min(duration, motion.duration) - edge)]
-    bas = kinematic.beat_align_score(kinematic.bailando_motion_beats(motion), b)
-    hit = kinematic.beat_hit_rate(kinematic.kinematic_beats(motion), b)
+    bas = metric_beats.beat_align_score(metric_beats.bailando_motion_beats(motion), b)
+    hit = metric_beats.beat_hit_rate(kinematic.kinematic_beats(motion), b)
     return bas, hit
 
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 from scipy.ndimage import gaussian_filter1d
-from scipy.signal import argrelextrema, find_peaks
+from scipy.signal import find_peaks
 
 from ..motion import Motion
 
@@ -100,35 +100,4 @@ def kinematic_tempo(beats: np.ndarray) -> float:
         return float("nan")
     return float(60.0 / np.median(np.diff(beats)))
 
-
-# -- beat alignment figures --------------------------------------------------
-
-def bailando_motion_beats(motion: Motion) -> np.ndarray:
-    """Motion beats as in Bailando's ``beat_align_score.py``: every local minimum
-    (``argrelextrema``, order 1) of the mean joint speed smoothed with a Gaussian
-    of 5 frames at 60 fps, kept as a time constant (83 ms) at any fps. Seconds."""
-    speed = joint_speed(motion, sigma_s=5.0 / 60.0)
-    return argrelextrema(speed, np.less)[0] / motion.fps
-
-def _distance_to_nearest(music_beats: np.ndarray, motion_beats: np.ndarray) -> np.ndarray:
-    """Seconds from each music beat to the nearest motion beat (inf without motion beats)."""
-    music_beats = np.asarray(music_beats, dtype=np.float64).ravel()
-    motion_beats = np.asarray(motion_beats, dtype=np.float64).ravel()
-    if motion_beats.size == 0:
-        return np.full(music_beats.shape, np.inf)
-    return np.abs(music_beats[:, None] - motion_beats[None, :]).min(axis=1)
-
-
-def beat_align_score(motion_beats: np.ndarray, music_beats: np.ndarray, sigma_s: float = 0.05) -> float:
-    """Bailando Beat Align Score: mean over MUSIC beats of exp(-d² / 2σ²), d = distance
-    to the nearest motion beat; σ = 3 frames at 60 fps = 50 ms. nan without music beats;
-    0 without motion beats."""
-    d = _distance_to_nearest(music_beats, motion_beats)
-    return float(np.mean(np.exp(-d ** 2 / (2 * sigma_s ** 2)))) if d.size else float("nan")
-
-
-def beat_hit_rate(motion_beats: np.ndarray, music_beats: np.ndarray, tolerance_s: float = 0.07) -> float:
-    """Fraction of music beats with a motion beat within ±``tolerance_s`` (70 ms,
-    mir_eval's window). nan without music beats."""
-    d = _distance_to_nearest(music_beats, motion_beats)
-    return float(np.mean(d <= tolerance_s + 1e-9)) if d.size else float("nan")
+# The beat-alignment scores (Bailando BAS, hit rate, ...) live in choreo.core.metrics.beats.

@@ -28,6 +28,7 @@ from ..models.config import GeneratorConfig
 from ..models.discriminators import (DiscriminatorConfig, GlobalContentDiscriminator,
                                      LocalTemporalDiscriminator)
 from ..models.generator import DanceGenerator
+from ..models.style import StyleEncoder
 from ..models.weights import module_tensors, save_weights, sha256_file
 from ..progress import ProgressFn, report
 from . import checkpoint as ckpt
@@ -35,7 +36,7 @@ from . import losses as L
 from .data import PairData
 
 REPO = Path(__file__).resolve().parents[2]
-VARIANTS = ("full", "l1", "l1_global", "l1_global_local")
+VARIANTS = ("full", "l1", "l1_global", "l1_global_local", "choreo")
 LOSS_NAMES = ("l1", "global_d", "local_d", "perceptual")
 
 DEFAULTS: dict = {
@@ -56,6 +57,8 @@ DEFAULTS: dict = {
     "w_fm": 1.0,
     "w_gp": 1.0,
     "gp_center": 1.0,
+    "style_posterior": False,  # Choreo: train the noise as a CVAE latent (core/models/style.py)
+    "w_kl": 0.5,
     "gan": "lsgan",
     "perceptual_layers": None,  # None: the paper's λ = [20, 5, 1, …] cut to the ST-GCN's blocks
     "stgcn_weights": None,
@@ -100,7 +103,9 @@ def validate_config(config: dict, where: str = "config") -> dict:
               "threads"):
         if not isinstance(cfg[k], int) or isinstance(cfg[k], bool) or cfg[k] < 1:
             raise ChoreoInputError(where, f"{k} must be a positive integer, got {cfg[k]!r}")
-    for k in ("lr_g", "lr_d_local", "lr_d_global", "w_l1", "w_adv", "w_p", "w_fm", "w_gp", "gp_center"):
+    if not isinstance(cfg["style_posterior"], bool):
+        raise ChoreoInputError(where, f"style_posterior must be true or false, got {cfg['style_posterior']!r}")
+    for k in ("lr_g", "lr_d_local", "lr_d_global", "w_l1", "w_adv", "w_p", "w_fm", "w_gp", "gp_center", "w_kl"):
         if not isinstance(cfg[k], (int, float)) or isinstance(cfg[k], bool) or cfg[k] < 0:
             raise ChoreoInputError(where, f"{k} must be a non-negative number, got {cfg[k]!r}")
     b = cfg["betas"]
@@ -180,7 +185,13 @@ class _Run:
         betas = tuple(cfg["betas"])
         self.G = DanceGenerator(self.gcfg).to(device)
         self.modules = {"G": self.G}
-        self.optims = {"G": torch.optim.Adam(self.G.parameters(), lr=cfg["lr_g"], betas=betas)}
+        g_params = list(self.G.parameters())
+        self.style = None
+        if cfg["style_posterior"]:
+            self.style = StyleEncoder(self.gcfg).to(device)
+            self.modules["style"] = self.style
+            g_params += list(self.style.parameters())
+        self.optims = {"G": torch.optim.Adam(g_params, lr=cfg["lr_g"], betas=betas)}
         self.Dl = self.Dg = None
         if on["local_d"]:
             self.Dl = LocalTemporalDiscriminator(self.gcfg.pose_dim, dcfg).to(device)
@@ -200,8 +211,13 @@ class _Run:
     def step(self, batch) -> dict:
         cfg, gan = self.cfg, self.cfg["gan"]
         pieces, cond, real = self.tensors(batch)
-        fake = self.G(pieces, cond)
         logs = {}
+        kl = None
+        if self.style is not None:  # the dance's own knots instead of the seed's
+            noise, kl = self.style.sample_noise(real)
+            cond = torch.cat([cond[..., :1], noise], dim=-1)
+            logs["kl"] = kl.item()
+        fake = self.G(pieces, cond)
         # -- discriminators (maximise eq. 4) --
         if self.Dl is not None or self.Dg is not None:
             d_total = 0.0
@@ -251,6 +267,8 @@ class _Run:
                                  representation.local_joints_3d(self.G.denormalize(fake)))
             g_total = g_total + cfg["w_p"] * pj
             logs["perceptual"] = float(pj.item())
+        if kl is not None:
+            g_total = g_total + cfg["w_kl"] * kl
         self.optims["G"].zero_grad(set_to_none=True)
         g_total.backward()
         self.optims["G"].step()
