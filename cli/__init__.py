@@ -14,7 +14,7 @@ import sys
 from .. import __version__
 from ..core.errors import ChoreoError
 
-COMMANDS = ("demo", "analyze", "dataset", "train", "generate")
+COMMANDS = ("demo", "analyze", "dataset", "train", "generate", "bench")
 
 
 def build_parser() -> argparse.ArgumentParser:

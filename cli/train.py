@@ -15,7 +15,7 @@ from ..core.errors import ChoreoInputError
 from ..core.fileio import read_json
 from ..core.progress import cli_bar
 
-TASKS = ("generator", "stgcn")
+TASKS = ("generator", "stgcn", "crossmodal")
 
 
 def add_parser(subparsers) -> None:
@@ -58,6 +58,9 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps({k: v for k, v in result.items() if k != "training"}, indent=1, default=str))
         return 0
 
+    if config.get("task") == "crossmodal":
+        return _train_crossmodal(config, args)
+
     from ..core.training.trainer import train_generator, validate_config
 
     validate_config(config, where=str(args.config))  # a bad key fails before the corpus loads
@@ -69,4 +72,24 @@ def run(args: argparse.Namespace) -> int:
           f"{result['seconds_per_step']:.3f} s/step on {result['device']})")
     print("final train losses: " + ", ".join(f"{k} {v:.4f}" for k, v in tr.items()))
     print(f"final val L1: {result['final_val_l1']:.4f}")
+    return 0
+
+
+def _train_crossmodal(config: dict, args: argparse.Namespace) -> int:
+    """The cross-modal metric's embeddings (issue 5); into weights/ = the shipped one."""
+    from ..core.models.weights import WEIGHTS_DIR
+    from ..core.training.crossmodal import register_shipped, train_crossmodal
+
+    if args.resume:
+        raise ChoreoInputError("--resume", "the cross-modal training has no checkpoints to resume")
+    if args.steps is not None:
+        config = {**config, "steps": args.steps}
+    out = args.out if args.out.suffix == ".safetensors" else args.out / "crossmodal.safetensors"
+    with cli_bar("training cross-modal metric") as bar:
+        result = train_crossmodal(config, out, bar)
+    print(json.dumps(result["heldout"], indent=1))
+    if out.resolve().parent == WEIGHTS_DIR.resolve():
+        register_shipped(out, result)
+        print(f"registered {out} as the shipped cross-modal metric")
+    print(f"wrote {out} in {result['training']['seconds']} s")
     return 0

@@ -198,3 +198,14 @@ def test_pfc_penalises_sliding_feet(takes):
         worse += physical_foot_contact(slid) > physical_foot_contact(m)
     assert worse >= 7
     assert physical_foot_contact(frozen(takes[0])) == 0.0
+
+
+def test_constant_reference_dimension_does_not_explode_fid():
+    from choreo.core.metrics.fid import fid
+
+    rng = np.random.default_rng(0)
+    ref = rng.standard_normal((40, 4))
+    ref[:, 3] = 0.0  # a relation that never fires in the reference
+    gen = rng.standard_normal((40, 4))
+    gen[:, 3] = 0.05
+    assert fid(gen, ref) < 50

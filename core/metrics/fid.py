@@ -28,10 +28,17 @@ def _as_2d(x, name: str) -> np.ndarray:
 
 def normalize(gen, ref) -> tuple[np.ndarray, np.ndarray]:
     """Normalise ``gen`` and ``ref`` (N, D) with ``ref``'s per-dimension mean and
-    std (+1e-10, population std as ``np.std``). Returns (gen_n, ref_n)."""
+    std (+1e-10, population std as ``np.std``). Returns (gen_n, ref_n).
+
+    Departure from the references: a dimension that is constant in ``ref`` (a
+    geometric relation that never fires in a small, one-style reference set) is
+    only centred, not divided by 1e-10, which would turn one stray frame of a
+    generated set into a distance of 1e19 and drown every other dimension.
+    """
     gen, ref = _as_2d(gen, "gen"), _as_2d(ref, "ref")
     mean, std = ref.mean(axis=0), ref.std(axis=0)
-    return (gen - mean) / (std + EPS), (ref - mean) / (std + EPS)
+    scale = np.where(std > 1e-8, std + EPS, 1.0)
+    return (gen - mean) / scale, (ref - mean) / scale
 
 
 def frechet_distance(a, b) -> float:

@@ -1,0 +1,239 @@
+"""``choreo bench``: every metric for the baselines and every generator on the held-out windows."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+from ..core.errors import ChoreoInputError
+from ..core.progress import cli_bar, report, scaled
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED_MUSIC = REPO.parent / "shared" / "data" / "music"
+_ALIASES = {"gt": "GT", "ground_truth": "GT", "rand_frame": "Rand Frame", "rand_seq": "Rand Seq",
+            "frozen": "Frozen"}
+QUICK = {"windows": 8, "longterm_s": 8.0, "longterm_tracks": 1, "seeds": 2}
+DEFAULT = {"windows": None, "longterm_s": 60.0, "longterm_tracks": 4, "seeds": 2}
+
+
+def add_parser(subparsers) -> None:
+    p = subparsers.add_parser(
+        "bench", help="benchmark the generators and baselines on the held-out music",
+        description="Evaluate GT, Rand Frame, Rand Seq, Frozen and every generator weights file present "
+                    "(shipped + out/train) on the corpus's held-out (val) music windows with every "
+                    "metric; long-term FID_k over 1-minute dances; speed and memory per generator.")
+    p.add_argument("--quick", action="store_true", help="few windows, short long-term clips (a smoke test)")
+    p.add_argument("--json", metavar="OUT", help="also write the results JSON here")
+    p.add_argument("--out", default="out/bench", metavar="DIR", help="folder for table.md, bench.json, PNGs")
+    p.add_argument("--methods", nargs="+", metavar="NAME",
+                   help="methods to run: GT, rand_frame, rand_seq, frozen, shipped weights names, "
+                        ".safetensors files (default: all baselines + every generator found)")
+    p.add_argument("--corpus", default="out/corpus.npz", help="paired corpus (default out/corpus.npz)")
+    p.add_argument("--music", type=Path, default=SHARED_MUSIC, help="folder of the corpus's tracks")
+    p.add_argument("--crossmodal", metavar="FILE", help="cross-modal weights (default: shipped)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the baselines and generators")
+    p.set_defaults(func=run)
+
+
+# -- methods -------------------------------------------------------------------
+
+def _generator_meta(path: Path) -> dict | None:
+    from ..core.models.weights import load_weights
+
+    try:
+        meta = load_weights(path)[1]
+    except ChoreoInputError:
+        return None
+    return meta if meta.get("kind") == "generator" else None
+
+
+def discover_generators(train_dir: Path = Path("out/train")) -> list[tuple[str, Path]]:
+    """(name, file) of every generator present: shipped (registry) ones first, then
+    ``train_dir/*.safetensors`` as ``ren_<stem>``; the same file (sha256) once."""
+    from ..core.models.weights import WEIGHTS_DIR, registry, sha256_file
+
+    found, seen = [], set()
+    cands = [(n, WEIGHTS_DIR / e["file"]) for n, e in sorted(registry().items(), key=lambda x: x[0] != "default")]
+    cands += [(f"ren_{p.stem}", p) for p in sorted(train_dir.glob("*.safetensors"))]
+    for name, path in cands:
+        if not path.is_file() or _generator_meta(path) is None:
+            continue
+        digest = sha256_file(path)
+        if digest not in seen and name not in {n for n, _ in found}:
+            seen.add(digest)
+            found.append((name, path))
+    return found
+
+
+def resolve_methods(names: list[str] | None) -> list[tuple[str, Path | None]]:
+    """(method, weights file or None for a baseline) in table order."""
+    from ..core.metrics.baselines import BASELINES
+    from ..core.models.weights import registry, shipped_path
+
+    if not names:
+        return [(b, None) for b in BASELINES] + discover_generators()
+    out = []
+    for n in names:
+        key = n.strip().lower().replace(" ", "_").replace("-", "_")
+        if key in _ALIASES:
+            out.append((_ALIASES[key], None))
+        elif n in registry():
+            if _generator_meta(shipped_path(n)) is None:
+                raise ChoreoInputError(n, "shipped weights are not a dance generator")
+            out.append((n, shipped_path(n)))
+        elif Path(n).is_file():
+            if _generator_meta(Path(n)) is None:
+                raise ChoreoInputError(n, "not generator weights")
+            out.append((Path(n).stem, Path(n)))
+        else:
+            raise ChoreoInputError(n, "unknown method: not a baseline (GT, rand_frame, rand_seq, frozen), "
+                                      "a shipped weights name or a weights file")
+    return out
+
+
+def _track_audio(music_dir: Path, track: str) -> Path:
+    from ..core.data.corpus import AUDIO_EXTS
+
+    for ext in AUDIO_EXTS:
+        if (music_dir / f"{track}{ext}").is_file():
+            return music_dir / f"{track}{ext}"
+    raise ChoreoInputError(music_dir, f"no audio for track {track!r} (needed to generate); pass --music DIR")
+
+
+# -- run ---------------------------------------------------------------------------
+
+def run_bench(corpus_path, music_dir, out_dir, methods=None, quick=False, seed=0, crossmodal=None,
+              progress=None) -> dict:
+    """Run the benchmark; writes ``table.md``, ``bench.json``, ``longterm.png`` and
+    ``metrics.png`` to ``out_dir`` and returns the results dict."""
+    from ..core.data.corpus import Corpus
+    from ..core.metrics import baselines as BL
+    from ..core.metrics import longterm as LT
+    from ..core.metrics import report as R
+    from ..core.metrics.crossmodal import CrossModalMetric
+    from ..core.metrics.suite import evaluate_set, set_features
+
+    t_start = time.perf_counter()
+    s = QUICK if quick else DEFAULT
+    out_dir = Path(out_dir)
+    plan = resolve_methods(methods)
+    corpus = Corpus.load(corpus_path)
+    fps = corpus.fps
+    report(progress, 0.0, "windows")
+    windows = BL.eval_windows(corpus, "val", s["windows"])
+    if len(windows) < 2:
+        raise ChoreoInputError(corpus_path, "need at least 2 held-out (val) windows to benchmark")
+    train = BL.training_motions(corpus)
+    train_items = [(p.motion, p.beats) for p in corpus.pairs("train")]
+    report(progress, 0.02, "reference features")
+    ref_feats = set_features(train_items)
+    metric = (CrossModalMetric.load(crossmodal)).fit_corpus(corpus, "train")
+    if any(w.features is None for w in windows):
+        raise ChoreoInputError(corpus_path, "corpus has no music features; rebuild it without --no-features")
+    # long-term: the first `longterm_s` of the val tracks, `seeds` seeds each
+    val_tracks = sorted({w.track for w in BL.eval_windows(corpus, "val")})[: s["longterm_tracks"]]
+    gens = [(n, p) for n, p in plan if p is not None]
+    lt_jobs = [{"audio": str(_track_audio(music_dir, t)), "start": 0.0, "duration": s["longterm_s"], "seed": seed + k}
+               for t in val_tracks for k in range(s["seeds"])] if gens else []
+    lt_ref = [w.motion.seconds(0, LT.WINDOW_SECONDS) for w in BL.eval_windows(corpus, "val")
+              if w.motion.duration >= LT.WINDOW_SECONDS]
+    from ..core.metrics.kinetic import kinetic_features
+
+    lt_ref_k = np.stack([kinetic_features(m) for m in lt_ref]) if len(lt_ref) >= 2 else None
+
+    rows, curves = [], {}
+    n = len(plan)
+    for i, (name, path) in enumerate(plan):
+        step = scaled(progress, 0.05 + 0.9 * i / n, 0.05 + 0.9 * (i + 1) / n)
+        report(step, 0.0, name)
+        resources = None
+        if path is None:
+            motions = BL.baseline_motions(name, windows, train, seed)
+        else:
+            tracks = sorted({w.track for w in windows})
+            jobs = [{"audio": str(_track_audio(music_dir, t)), "start": 0.0, "duration": None, "seed": seed}
+                    for t in tracks] + lt_jobs
+            gen, resources = LT.run_generator(path, jobs, fps)
+            by_track = dict(zip(tracks, gen))
+            motions = []
+            for w in windows:
+                m = by_track[w.track]
+                a = int(round(w.music_start * fps))
+                idx = np.minimum(np.arange(a, a + w.frames), m.num_frames - 1)
+                motions.append(type(m)(m.joints[idx], fps))
+            if lt_ref_k is not None and lt_jobs:
+                curves[name] = LT.windowed_fid(gen[len(tracks):], lt_ref_k)
+            report(step, 0.5, f"{name}: metrics")
+        items = [(m, w.beats) for m, w in zip(motions, windows)]
+        scores = evaluate_set(items, train_items, ref_features=ref_feats)
+        scores["crossmodal"] = metric.score_set(motions, [w.features for w in windows], fps)
+        rows.append({"method": name, "kind": "baseline" if path is None else "generator",
+                     "weights": None if path is None else str(path), "metrics": scores, "resources": resources})
+    if curves and lt_ref_k is not None:  # real-dance level: random training stretches
+        rng = np.random.default_rng([seed, 3])
+        k_win = len(next(iter(curves.values())))
+        per = len(lt_jobs)
+        level = []
+        for _ in range(k_win):
+            crops = []
+            for _ in range(per):
+                m = train[int(rng.integers(len(train)))]
+                a = int(rng.integers(max(1, m.num_frames - int(LT.WINDOW_SECONDS * fps) + 1)))
+                crops.append(m.frames(a, a + int(LT.WINDOW_SECONDS * fps)))
+            from ..core.metrics.fid import fid
+
+            level.append(fid(np.stack([kinetic_features(c) for c in crops]), lt_ref_k))
+        curves["Rand Seq (real dances)"] = np.array(level)
+    report(progress, 0.96, "writing")
+    frames = np.array([w.frames for w in windows])
+    result = {
+        "protocol": {
+            "corpus": str(corpus_path), "split": "val", "windows": len(windows),
+            "tracks": sorted({w.track for w in windows}), "fps": fps,
+            "clip_seconds": {"min": float(frames.min() / fps), "median": float(np.median(frames) / fps),
+                             "max": float(frames.max() / fps)},
+            "reference_set": f"train split, {len(train_items)} pairs incl. mirrors (FID, Div, MDD)",
+            "variants": {"BAS": "BAS_bailando = Bailando (mean over music beats, σ 50 ms); BAS_fact = FACT",
+                         "FID_k": "correct acceleration (reference quirk off), normalised by the reference set",
+                         "crossmodal": f"{metric.name}, dictionary = {metric.dictionary_size} train music windows, "
+                                       f"closest dance of the {metric.neighbours} nearest"},
+            "generation": "whole val track generated once per generator (seed), window frames cut out",
+            "longterm": {"seconds": s["longterm_s"], "window_s": LT.WINDOW_SECONDS, "tracks": val_tracks,
+                         "seeds": s["seeds"], "reference": f"first 4 s of {len(lt_ref)} val pairs"},
+            "resources": "per generator, fresh subprocess: peak RSS = ru_maxrss; speed = model part, 1 thread",
+            "seed": seed, "quick": bool(quick),
+        },
+        "rows": rows,
+        "longterm": {"window_s": LT.WINDOW_SECONDS, "fid_k": curves},
+        "seconds": time.perf_counter() - t_start,
+    }
+    table = R.markdown_table(rows)
+    R.write_text(out_dir / "table.md", table + "\n" + R.variants_note())
+    R.write_json(out_dir / "bench.json", result)
+    R.plot_metrics(rows, out_dir / "metrics.png")
+    if curves:
+        LT.plot_curves(curves, out_dir / "longterm.png")
+    result["table"] = table
+    report(progress, 1.0, "done")
+    return result
+
+
+def run(args) -> int:
+    from ..core.metrics import report as R
+
+    with cli_bar("bench") as bar:
+        res = run_bench(args.corpus, args.music, args.out, args.methods, args.quick, args.seed,
+                        args.crossmodal, progress=bar)
+    table = res.pop("table")
+    if args.json:
+        R.write_json(args.json, res)
+    p = res["protocol"]
+    print(f"{p['windows']} held-out windows ({p['clip_seconds']['median']:.1f} s median) of "
+          f"{', '.join(p['tracks'])}; reference: {p['reference_set']}")
+    print(table, end="")
+    print(f"wrote {Path(args.out) / 'table.md'}, bench.json, metrics.png"
+          + (", longterm.png" if res["longterm"]["fid_k"] else "") + (f", {args.json}" if args.json else "")
+          + f" in {res['seconds']:.0f} s")
+    return 0

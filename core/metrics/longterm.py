@@ -1,0 +1,153 @@
+"""Long-term quality (Dance Revolution, seed 004, Fig. 4) and generation cost.
+
+A generator dances a long clip (1 minute by default); the clip is cut into
+consecutive 4-s windows and FID_k is computed per window index across the
+generated clips (several songs × seeds) against a reference set. A model
+whose dance freezes or drifts shows a rising curve.
+
+Generation runs in a fresh subprocess per generator (:func:`run_generator`,
+``python -m choreo.core.metrics.longterm``), so its peak RSS
+(``resource.getrusage(RUSAGE_SELF).ru_maxrss`` of that process, at the end)
+is the generator's alone: imports + weights + audio + generation. The
+resident size after imports and weight loading is reported beside it.
+Speed = generated seconds / wall seconds of the model part
+(:func:`~choreo.core.generation.pipeline.generate_motion`: audio encoder,
+GRU windows, decoding; audio decoding excluded).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from ..errors import ChoreoInputError
+from ..motion import Motion
+
+WINDOW_SECONDS = 4.0
+
+
+def _rss_mb() -> float:
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    return float("nan")
+
+
+def generate_jobs(weights: str, jobs: Sequence[dict], out_path: str) -> dict:
+    """Generate every job ``{"audio", "start", "duration" (None = to the end), "seed"}``
+    with ``weights``; joints saved to ``out_path`` (.npz, ``m0``, ``m1``, …);
+    returns the cost figures. Runs in the worker process."""
+    from ..audio.io import load_audio
+    from ..generation.pipeline import generate_motion, load_generator
+
+    runtime, _ = load_generator(weights)
+    rss_loaded = _rss_mb()
+    gen_s = wall = 0.0
+    arrays = {}
+    for k, job in enumerate(jobs):
+        y, sr = load_audio(job["audio"], sr=runtime.cfg.sample_rate, offset=float(job["start"]),
+                           duration=job.get("duration"))
+        t0 = time.perf_counter()
+        motion, _ = generate_motion(runtime, y, sr, seed=int(job["seed"]), audio_start=float(job["start"]),
+                                    name=str(job["audio"]))
+        wall += time.perf_counter() - t0
+        gen_s += motion.duration
+        arrays[f"m{k}"] = motion.joints
+    np.savez(out_path, **arrays)
+    return {"generated_s": gen_s, "wall_s": wall, "speed_x_realtime": gen_s / max(wall, 1e-9),
+            "rss_loaded_mb": rss_loaded,
+            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0}
+
+
+def run_generator(weights: str | os.PathLike, jobs: Sequence[dict], fps: float = 30.0,
+                  timeout: float = 1800) -> tuple[list[Motion], dict]:
+    """Run :func:`generate_jobs` in a fresh Python process (clean peak RSS);
+    returns the motions (one per job) and the cost figures."""
+    with tempfile.TemporaryDirectory(prefix="choreo_bench_") as tmp:
+        spec, out = Path(tmp) / "jobs.json", Path(tmp) / "motions.npz"
+        spec.write_text(json.dumps({"weights": str(weights), "jobs": list(jobs), "out": str(out)}))
+        env = {**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1")}
+        proc = subprocess.run([sys.executable, "-m", "choreo.core.metrics.longterm", str(spec)],
+                              capture_output=True, text=True, timeout=timeout, env=env)
+        if proc.returncode != 0:
+            last = (proc.stderr.strip().splitlines() or ["no message"])[-1]
+            raise ChoreoInputError(weights, f"generation failed: {last}")
+        stats = json.loads(proc.stdout.strip().splitlines()[-1])
+        with np.load(out) as z:
+            motions = [Motion(z[f"m{k}"], fps) for k in range(len(jobs))]
+    return motions, stats
+
+
+def window_crops(motions: Sequence[Motion], window_s: float = WINDOW_SECONDS) -> list[list[Motion]]:
+    """Consecutive ``window_s`` crops: result[k] = window k of every motion long enough."""
+    n = min(int(m.duration // window_s) for m in motions)
+    return [[m.seconds(k * window_s, (k + 1) * window_s) for m in motions] for k in range(n)]
+
+
+def windowed_fid(motions: Sequence[Motion], ref_kinetic: np.ndarray, window_s: float = WINDOW_SECONDS,
+                 kinetic_quirk: bool = False) -> np.ndarray:
+    """FID_k of each consecutive ``window_s`` window (across ``motions``, ≥ 2) against
+    the reference kinetic features (N, 72)."""
+    from .fid import fid
+    from .kinetic import kinetic_features
+
+    out = []
+    for crops in window_crops(motions, window_s):
+        feats = np.stack([kinetic_features(c, reference_quirk=kinetic_quirk) for c in crops])
+        out.append(fid(feats, ref_kinetic))
+    return np.array(out, np.float64)
+
+
+def plot_curves(curves: dict[str, Sequence[float]], path: str | os.PathLike, window_s: float = WINDOW_SECONDS,
+                title: str = "Long-term FID_k per 4-s window") -> None:
+    """One line per method: FID_k (log scale) against the window's start time; PNG written atomically."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from ..fileio import atomic_path
+
+    fig, ax = plt.subplots(figsize=(7, 4), dpi=110)
+    for name, vals in curves.items():
+        v = np.asarray(vals, np.float64)
+        if len(v):
+            ax.plot(np.arange(len(v)) * window_s, np.maximum(v, 1e-6), marker="o", ms=3, label=name,
+                    linestyle="--" if name.startswith("Rand Seq") else "-")
+    ax.set_xlabel("window start (s)")
+    ax.set_ylabel("FID_k ↓ (log)")
+    ax.set_yscale("log")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    with atomic_path(path, suffix=".png") as tmp:
+        fig.savefig(tmp, format="png")
+    plt.close(fig)
+
+
+def _main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description="bench worker: generate jobs with one generator")
+    ap.add_argument("spec")
+    spec = json.loads(Path(ap.parse_args(argv).spec).read_text())
+    stats = generate_jobs(spec["weights"], spec["jobs"], spec["out"])
+    print(json.dumps(stats))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(_main())

@@ -1,0 +1,90 @@
+"""`choreo bench`: baselines, generators, cross-modal metric, long-term FID, outputs."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from choreo.cli import main
+from choreo.core.data.corpus import BuildParams, Corpus, build_corpus
+from choreo.core.generation.random_init import save_random_weights
+from choreo.core.metrics import baselines as BL
+from choreo.core.metrics.crossmodal import CrossModalMetric
+from choreo.core.metrics.suite import METRICS
+from choreo.core.models.weights import load_weights, shipped_path
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory, mocap_dir, music_dir):
+    out = tmp_path_factory.mktemp("bench")
+    params = BuildParams(seed=3, takes=["005_02", "005_04", "005_09", "005_10"], val_takes=["005_10"], val_tracks=["mma07_rhumba"])
+    corpus = build_corpus(mocap_dir, music_dir, out / "corpus.npz", params, tracks=["mma07_rhumba", "mma13_boneym", "mma02_hiphop", "mma08_samba"])
+    weights = out / "random.safetensors"
+    save_random_weights(weights, seed=1)
+    return out, corpus, weights, music_dir
+
+
+def test_shipped_crossmodal_weights_beat_chance_on_heldout():
+    tensors, meta = load_weights(shipped_path("crossmodal"))
+    h = meta["heldout"]
+    assert meta["kind"] == "crossmodal" and h["split"] == "val" and h["windows"] >= 20
+    assert h["dance_same_take_top1"] > h["dance_same_take_chance"] + 0.2
+    assert h["music_to_dance_median_rank"] < h["median_rank_chance"]
+    assert h["numpy_vs_torch_max_abs"] < 1e-4
+
+
+def test_baselines_are_deterministic_and_shaped(tiny):
+    _, corpus, _, _ = tiny
+    wins = BL.eval_windows(corpus, "val", limit=3)
+    train = BL.training_motions(corpus)
+    for name in BL.BASELINES:
+        a, b = (BL.baseline_motions(name, wins, train, seed=5) for _ in range(2))
+        for m1, m2, w in zip(a, b, wins):
+            assert m1.num_frames == w.frames
+            np.testing.assert_array_equal(m1.joints, m2.joints)
+    frozen = BL.frozen_pose(wins)[0].joints
+    assert np.ptp(frozen, axis=0).max() == 0
+    c = BL.rand_frame(wins, train, seed=6)[0].joints
+    assert np.abs(c[:, 0, :2]).max() < 1e-6  # pelvis kept over the origin
+    assert not np.array_equal(c, BL.rand_frame(wins, train, seed=7)[0].joints)
+
+
+def test_bench_quick_json_table_and_plots(tiny, tmp_path):
+    out, corpus, weights, music_dir = tiny
+    js = tmp_path / "bench.json"
+    rc = main(["bench", "--quick", "--json", str(js), "--out", str(tmp_path / "b"), "--corpus", str(corpus.path),
+               "--music", str(music_dir), "--methods", "GT", "rand_frame", "rand_seq", "frozen", str(weights)])
+    assert rc == 0
+    res = json.loads(js.read_text())
+    p = res["protocol"]
+    assert p["split"] == "val" and p["windows"] >= 2 and p["fps"] == 30 and "BAS" in p["variants"]
+    rows = {r["method"]: r for r in res["rows"]}
+    assert list(rows) == ["GT", "Rand Frame", "Rand Seq", "Frozen", "random"]
+    for r in rows.values():
+        assert set(METRICS) | {"crossmodal"} <= set(r["metrics"])
+        assert r["metrics"]["crossmodal"] is not None
+    g = rows["GT"]["metrics"]
+    assert g["BAS_bailando"] > rows["Frozen"]["metrics"]["BAS_bailando"]
+    assert g["FID_k"] < rows["Frozen"]["metrics"]["FID_k"]
+    assert g["crossmodal"] < rows["Rand Frame"]["metrics"]["crossmodal"]
+    res_g = rows["random"]["resources"]
+    assert res_g["speed_x_realtime"] > 1 and res_g["peak_rss_mb"] > 50
+    curve = res["longterm"]["fid_k"]["random"]
+    assert len(curve) == 2 and all(np.isfinite(curve))
+    table = (tmp_path / "b" / "table.md").read_text()
+    assert "FID_k ↓" in table and "BAS_bailando ↑" in table and "| Rand Frame |" in table
+    for png in ("longterm.png", "metrics.png"):
+        assert (tmp_path / "b" / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_crossmodal_metric_scores_and_refuses_bad_input(tiny):
+    _, corpus, _, _ = tiny
+    metric = CrossModalMetric.load().fit_corpus(corpus, "train")
+    w = BL.eval_windows(corpus, "val", limit=1)[0]
+    s = metric.score(w.motion, w.features)
+    assert 0.0 <= s <= 4.0
+    with pytest.raises(Exception, match="438"):
+        metric.score(w.motion, w.features[:, :10])
+    assert main(["bench", "--corpus", str(corpus.path), "--methods", "nonsense"]) == 2
