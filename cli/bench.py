@@ -58,7 +58,8 @@ def discover_generators(train_dir: Path = Path("out/train")) -> list[tuple[str, 
     cands = [(n, WEIGHTS_DIR / e["file"]) for n, e in sorted(registry().items(), key=lambda x: x[0] != "default")]
     cands += [(f"ren_{p.stem}", p) for p in sorted(train_dir.glob("*.safetensors"))]
     for name, path in cands:
-        if not path.is_file() or _generator_meta(path) is None:
+        meta = _generator_meta(path) if path.is_file() else None
+        if meta is None or meta.get("config", {}).get("mode", "3d") != "3d":  # 2D models: no SMPL-24 motion
             continue
         digest = sha256_file(path)
         if digest not in seen and name not in {n for n, _ in found}:

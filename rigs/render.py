@@ -7,7 +7,9 @@ name beside the target and moved into place only when complete.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
 import time
 
 import bpy
@@ -39,6 +41,27 @@ def configure_preview(scene, *, width: int = 640, height: int = 360, audio: bool
         ff.audio_channels = "STEREO"
         ff.audio_mixrate = 48000
         ff.audio_bitrate = 192
+
+
+@contextlib.contextmanager
+def _quiet_stdout():
+    """Blender prints a line per frame ("Video append frame N") on the C stdout;
+    send it to /dev/null while rendering so the progress bar stays readable."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # no real stdout (inside Blender's UI)
+        yield
+        return
+    sys.stdout.flush()
+    saved = os.dup(fd)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, fd)
+        yield
+    finally:
+        os.dup2(saved, fd)
+        os.close(saved)
+        os.close(devnull)
 
 
 def render_preview(scene, out_path: str | os.PathLike, *, width: int = 640, height: int = 360,
@@ -78,7 +101,8 @@ def render_preview(scene, out_path: str | os.PathLike, *, width: int = 640, heig
     bpy.app.handlers.render_post.append(on_frame)
     t0 = time.perf_counter()
     try:
-        bpy.ops.render.render(animation=True, scene=scene.name)
+        with _quiet_stdout():
+            bpy.ops.render.render(animation=True, scene=scene.name)
         written = scene.render.frame_path(frame=scene.frame_start)
         if not os.path.isfile(written):
             raise RuntimeError(f"render wrote no movie at {written}")

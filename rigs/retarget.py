@@ -486,7 +486,7 @@ def retarget(motion: Motion, arm_obj, bone_map: BoneMap | None = None, *, plant_
     anim = RigAnimation(
         armature=arm_obj.name, bone_names=bone_names, rotations=quats.astype(np.float64),
         root_bone=jmap["pelvis"], root_location=root_loc, fps=motion.fps, skeleton=skel,
-        joint_names=mapped, joint_bones=bone_names, target_positions=targets,
+        joint_names=mapped, joint_bones=bone_names, target_positions=targets[:, [J[j] for j in mapped]],
         joint_at_tail=[False] * len(mapped))
     info["solve_s"] = time.perf_counter() - t0
 

@@ -96,9 +96,9 @@ def test_module_entry_point_reports_error(tmp_path):
 
 def test_demo_command(tmp_path, capsys):
     out_dir = tmp_path / "out"
-    assert main(["demo", "--out", str(out_dir)]) == 0
+    assert main(["demo", "--out", str(out_dir), "--no-render"]) == 0  # the render: tests/test_headless.py
     text = capsys.readouterr().out
-    assert sorted(os.listdir(out_dir)) == ["demo.wav", "demo_beats.json"]
+    assert sorted(os.listdir(out_dir)) == ["demo.blend", "demo.wav", "demo_beats.json", "demo_dance.npz"]
     data = json.loads((out_dir / "demo_beats.json").read_text())
     assert data["truth"]["tempo"] == 118.0 and len(data["truth"]["beats"]) == 120
     assert data["f_measure"]["beats"] >= 0.95

@@ -40,3 +40,18 @@ def test_read_json_names_the_file_on_bad_input(tmp_path):
         read_json(bad)
     with pytest.raises(ChoreoInputError, match="missing.json: cannot read"):
         read_json(tmp_path / "missing.json")
+
+
+def test_atomic_files_get_the_usual_permissions(tmp_path):
+    import os
+    import stat
+
+    from choreo.core.fileio import atomic_path
+
+    umask = os.umask(0o022)
+    try:
+        with atomic_path(tmp_path / "x.txt") as tmp:
+            open(tmp, "w").write("x")
+    finally:
+        os.umask(umask)
+    assert stat.S_IMODE((tmp_path / "x.txt").stat().st_mode) == 0o644

@@ -309,3 +309,29 @@ def test_weights_are_cached(weights_file):
     a, _ = pipeline.load_generator(weights_file)
     b, _ = pipeline.load_generator(str(weights_file))
     assert a is b
+
+
+def test_shipped_default_dances_like_the_corpus_on_the_demo_track():
+    """The shipped weights on 20 s of the demo: constant bones, corpus-like smoothness,
+    real movement, seeds that differ, energy that does what it says."""
+    demo = synthesize_demo(bars=10)
+    y, sr = demo.audio, demo.sr
+    beats = np.asarray(demo.beats)
+
+    def dance(seed=0, energy=1.0):
+        return generate_from_samples(y, sr, beats=beats, downbeats=np.asarray(demo.downbeats), seed=seed,
+                                     energy=energy).motion
+
+    m = dance()
+    bones = m.bone_lengths()
+    assert (bones.std(0) / bones.mean(0)).max() < 0.01
+    acc = np.linalg.norm(np.diff(m.joints.astype(np.float64), 2, axis=0), axis=-1).mean() * m.fps**2
+    assert 1.0 < acc < 10.0, acc  # the corpus: ≈5 m/s²; jitter ≈17; frozen 0
+    other = dance(seed=1)
+    assert np.linalg.norm(m.root_relative() - other.root_relative(), axis=-1).mean() > 0.05
+    calm, lively = dance(energy=0.5), dance(energy=2.0)
+
+    def speed(x):
+        return np.linalg.norm(np.diff(x.root_relative(), axis=0), axis=-1).mean() * x.fps
+
+    assert speed(calm) < speed(m) < speed(lively)

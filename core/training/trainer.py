@@ -36,7 +36,7 @@ from . import losses as L
 from .data import PairData
 
 REPO = Path(__file__).resolve().parents[2]
-VARIANTS = ("full", "l1", "l1_global", "l1_global_local", "choreo")
+VARIANTS = ("full", "l1", "l1_global", "l1_global_local", "choreo", "2d")
 LOSS_NAMES = ("l1", "global_d", "local_d", "perceptual")
 
 DEFAULTS: dict = {
