@@ -108,7 +108,9 @@ run("mixamo", testrigs.build_mixamo_rig())
 run("mixamo_fbx", testrigs.build_mixamo_rig("mixamorig1:", name="Mixamo FBX", fbx_axes=True))
 run("rigify", testrigs.generate_rigify(testrigs.build_rigify_metarig()))
 run("smpl", testrigs.build_smpl_rig())
-print("RESULT " + json.dumps(out))
+print("RESULT " + json.dumps(out), flush=True)
+import os
+os._exit(0)  # bpy 4.5 as a module can hang in its exit teardown after Rigify; the result is out
 """
 
 
