@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from choreo.cli import main
-from choreo.core.data.corpus import BuildParams, Corpus, build_corpus
+from choreo.core.data.corpus import BuildParams, build_corpus
 from choreo.core.generation.random_init import save_random_weights
 from choreo.core.metrics import baselines as BL
 from choreo.core.metrics.crossmodal import CrossModalMetric

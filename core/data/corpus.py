@@ -12,7 +12,6 @@ The file format is documented in ``docs/corpus.md``.
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
 import os
@@ -26,6 +25,7 @@ import numpy as np
 from .. import skeleton as sk
 from ..errors import ChoreoInputError
 from ..fileio import atomic_path, read_json
+from ..fileio import sha256_file as sha256
 from ..motion import Motion
 from ..progress import ProgressFn, report, scaled
 from . import align, kinematic
@@ -96,14 +96,6 @@ class Track:
     downbeats: np.ndarray
     meter: int
     duration: float
-
-
-def sha256(path: str | os.PathLike) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _dance_takes_from_csv(mocap_dir: Path) -> list[str] | None:

@@ -72,13 +72,31 @@ def save_dance(dance: Dance, path: str | os.PathLike) -> None:
     with atomic_path(path, suffix=".npz") as tmp:
         np.savez(tmp, joints=m.joints.astype(np.float32), fps=np.float64(m.fps),
                  joint_names=np.array(m.joint_names, dtype=str), up=np.array("z"), units=np.array("m"),
-                 format_version=np.int64(FORMAT_VERSION),
-                 beats=np.asarray(dance.beats, np.float64), downbeats=np.asarray(dance.downbeats, np.float64),
-                 sections=np.asarray(dance.sections, np.float64),
-                 audio_path=np.array(dance.audio_path or "", dtype=str),
-                 audio_start=np.float64(dance.audio_start), tempo=np.float64(dance.tempo),
-                 model=np.array(str(dance.model), dtype=str), seed=np.int64(dance.seed),
-                 energy=np.float64(dance.energy), dance_version=np.int64(DANCE_VERSION))
+                 format_version=np.int64(FORMAT_VERSION), dance_version=np.int64(DANCE_VERSION),
+                 **music_arrays(dance))
+
+
+def music_arrays(dance) -> dict[str, np.ndarray]:
+    """The music and settings of a dance (3D or 2D) as .npz arrays."""
+    return dict(beats=np.asarray(dance.beats, np.float64), downbeats=np.asarray(dance.downbeats, np.float64),
+                sections=np.asarray(dance.sections, np.float64),
+                audio_path=np.array(dance.audio_path or "", dtype=str),
+                audio_start=np.float64(dance.audio_start), tempo=np.float64(dance.tempo),
+                model=np.array(str(dance.model), dtype=str), seed=np.int64(dance.seed),
+                energy=np.float64(dance.energy))
+
+
+def music_fields(data: dict, path) -> dict:
+    """The inverse of :func:`music_arrays`, checked: keyword arguments of Dance/Dance2D."""
+    out = {}
+    for k in ("beats", "downbeats", "sections"):
+        a = np.atleast_1d(data[k]).astype(np.float64)
+        if a.ndim != 1 or not np.all(np.isfinite(a)):
+            raise ChoreoInputError(path, f"{k} must be a 1-D array of finite times")
+        out[k] = a
+    return dict(out, audio_path=str(data["audio_path"]) or None, audio_start=float(data["audio_start"]),
+                tempo=float(data["tempo"]), model=str(data["model"]), seed=int(data["seed"]),
+                energy=float(data["energy"]))
 
 
 def load_dance(path: str | os.PathLike) -> Dance:
@@ -106,16 +124,7 @@ def load_dance(path: str | os.PathLike) -> Dance:
     if int(data["dance_version"]) > DANCE_VERSION:
         raise ChoreoInputError(path, f"dance_version {int(data['dance_version'])} is newer than this "
                                      f"Choreo reads ({DANCE_VERSION})")
-    times = {}
-    for k in ("beats", "downbeats", "sections"):
-        a = np.atleast_1d(data[k]).astype(np.float64)
-        if a.ndim != 1 or not np.all(np.isfinite(a)):
-            raise ChoreoInputError(path, f"{k} must be a 1-D array of finite times")
-        times[k] = a
-    audio = str(data["audio_path"])
-    return Dance(motion=motion, beats=times["beats"], downbeats=times["downbeats"], sections=times["sections"],
-                 audio_path=audio or None, audio_start=float(data["audio_start"]), tempo=float(data["tempo"]),
-                 model=str(data["model"]), seed=int(data["seed"]), energy=float(data["energy"]))
+    return Dance(motion=motion, **music_fields(data, path))
 
 
 __all__ = ["Dance", "save_dance", "load_dance", "DANCE_VERSION"]

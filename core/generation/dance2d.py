@@ -28,6 +28,7 @@ import numpy as np
 from ..errors import ChoreoInputError
 from ..fileio import atomic_path
 from ..formats.openpose import Pose2D, project_front
+from .dance import music_arrays, music_fields
 
 POSE2D_VERSION = 1
 LAYOUT = "openpose18"
@@ -85,13 +86,8 @@ def save_dance2d(dance: Dance2D, path: str | os.PathLike) -> None:
     """Write ``dance`` to ``path`` (.npz) atomically."""
     with atomic_path(path, suffix=".npz") as tmp:
         np.savez(tmp, keypoints=np.asarray(dance.keypoints, np.float32), layout=np.array(LAYOUT),
-                 units=np.array("m"), fps=np.float64(dance.fps),
-                 beats=np.asarray(dance.beats, np.float64), downbeats=np.asarray(dance.downbeats, np.float64),
-                 sections=np.asarray(dance.sections, np.float64),
-                 audio_path=np.array(dance.audio_path or "", dtype=str),
-                 audio_start=np.float64(dance.audio_start), tempo=np.float64(dance.tempo),
-                 model=np.array(str(dance.model), dtype=str), seed=np.int64(dance.seed),
-                 energy=np.float64(dance.energy), pose2d_version=np.int64(POSE2D_VERSION))
+                 units=np.array("m"), fps=np.float64(dance.fps), pose2d_version=np.int64(POSE2D_VERSION),
+                 **music_arrays(dance))
 
 
 def load_dance2d(path: str | os.PathLike) -> Dance2D:
@@ -121,13 +117,7 @@ def load_dance2d(path: str | os.PathLike) -> Dance2D:
                                      f"{str(data['layout'])}")
     if not np.all(np.isfinite(kp)):
         raise ChoreoInputError(path, "keypoints hold NaN or infinite values")
-    return Dance2D(keypoints=kp.astype(np.float32), fps=float(data["fps"]),
-                   beats=np.atleast_1d(data["beats"]).astype(np.float64),
-                   downbeats=np.atleast_1d(data["downbeats"]).astype(np.float64),
-                   sections=np.atleast_1d(data["sections"]).astype(np.float64),
-                   audio_path=str(data["audio_path"]) or None, audio_start=float(data["audio_start"]),
-                   tempo=float(data["tempo"]), model=str(data["model"]), seed=int(data["seed"]),
-                   energy=float(data["energy"]))
+    return Dance2D(keypoints=kp.astype(np.float32), fps=float(data["fps"]), **music_fields(data, path))
 
 
 def write_openpose_dir(dance: Dance2D, out_dir: str | os.PathLike, width: int = 1280,

@@ -200,18 +200,7 @@ def generate_dance(audio: str | os.PathLike, *, weights=None, seed: int = 0, ene
         Missing/unreadable/silent audio, NaN samples, start/end out of range,
         missing, corrupt or wrong weights.
     """
-    path = Path(audio)
-    runtime, model = load_generator(weights)  # fail fast on bad weights
-    _check_mode(runtime, model, "3d")
-    s, e = _check_range(path, start, end, _audio_duration(path) if path.is_file() else None)
-    from ..audio.io import load_audio
-
-    report(progress, 0.0, "loading audio")
-    y, sr = load_audio(path, sr=runtime.cfg.sample_rate, offset=s, duration=None if e is None else e - s)
-    beats, downbeats, tempo, meter = _grid_part(path, s, len(y) / sr)
-    return _generate(y, sr, beats=beats, downbeats=downbeats, tempo=tempo, meter=meter, name=str(path),
-                     audio_path=str(path), audio_start=s, runtime=runtime, model=model, seed=seed,
-                     energy=energy, progress=scaled(progress, 0.03, 1.0))
+    return _generate_file(audio, "3d", weights, seed, energy, start, end, progress)
 
 
 def generate_pose2d(audio: str | os.PathLike, *, weights=None, seed: int = 0, energy: float = 1.0,
@@ -230,9 +219,15 @@ def generate_pose2d(audio: str | os.PathLike, *, weights=None, seed: int = 0, en
     Dance2D
         ``keypoints`` (T, 18, 2): x right, z up, metres, at the model's fps.
     """
+    return _generate_file(audio, "2d", weights, seed, energy, start, end, progress)
+
+
+def _generate_file(audio, mode: str, weights, seed, energy, start, end, progress):
+    """What generate_dance and generate_pose2d share: weights first (fail fast),
+    the part of the file, its beat grid or tracked beats, then the network."""
     path = Path(audio)
     runtime, model = load_generator(weights)
-    _check_mode(runtime, model, "2d")
+    _check_mode(runtime, model, mode)
     s, e = _check_range(path, start, end, _audio_duration(path) if path.is_file() else None)
     from ..audio.io import load_audio
 
@@ -241,7 +236,7 @@ def generate_pose2d(audio: str | os.PathLike, *, weights=None, seed: int = 0, en
     beats, downbeats, tempo, meter = _grid_part(path, s, len(y) / sr)
     return _generate(y, sr, beats=beats, downbeats=downbeats, tempo=tempo, meter=meter, name=str(path),
                      audio_path=str(path), audio_start=s, runtime=runtime, model=model, seed=seed,
-                     energy=energy, progress=scaled(progress, 0.03, 1.0), mode="2d")
+                     energy=energy, progress=scaled(progress, 0.03, 1.0), mode=mode)
 
 
 def _check_mode(runtime: GeneratorRuntime, model: str, mode: str) -> None:

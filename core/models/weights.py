@@ -10,7 +10,6 @@ Loading needs numpy and the ``safetensors`` package only (no torch).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import struct
@@ -19,20 +18,12 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ChoreoInputError
-from ..fileio import atomic_path
+from ..fileio import atomic_path, sha256_file
 
 WEIGHTS_DIR = Path(__file__).resolve().parents[2] / "weights"
 REGISTRY = WEIGHTS_DIR / "weights.json"
 DEFAULT_MODEL = "default"
 _MAX_HEADER = 100 * 1024 * 1024
-
-
-def sha256_file(path: str | os.PathLike) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def registry() -> dict:
