@@ -36,3 +36,21 @@ def mocap_dir() -> Path:
 def _isolated_cache(tmp_path_factory, monkeypatch):
     """Keep feature caches out of the user's home during tests."""
     monkeypatch.setenv("CHOREO_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "cache"))
+
+
+@pytest.fixture(scope="session")
+def gridded_song(tmp_path_factory):
+    """A 12-s synthetic song (120 BPM, 16 kHz wav) with its exact beat grid as SONG.json
+    beside it, the way the shared music ships: ``(song_path, DemoTrack)``."""
+    import json
+
+    from choreo.core.audio.demo import synthesize_demo, write_demo_wav
+
+    root = tmp_path_factory.mktemp("gridded_song")
+    track = synthesize_demo(tempo=120.0, bars=6, sr=16000)
+    song = root / "song.wav"
+    write_demo_wav(song, track)
+    song.with_suffix(".json").write_text(json.dumps(
+        {"bpm": 120, "meter": [4, 4], "beats": track.beats.tolist(), "downbeats": track.downbeats.tolist(),
+         "duration_s": track.duration}))
+    return song, track

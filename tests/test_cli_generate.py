@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 
@@ -10,21 +9,15 @@ import numpy as np
 import pytest
 
 from choreo.cli import main
-from choreo.core.audio.demo import synthesize_demo, write_demo_wav
 from choreo.core.formats import load_motion
 from choreo.core.generation import load_dance
 from choreo.core.generation.random_init import save_random_weights
 
 
 @pytest.fixture(scope="module")
-def setup(tmp_path_factory):
-    root = tmp_path_factory.mktemp("cli")
-    track = synthesize_demo(tempo=120.0, bars=6, sr=16000)
-    song = root / "song.wav"
-    write_demo_wav(song, track)
-    song.with_suffix(".json").write_text(json.dumps(
-        {"bpm": 120, "meter": [4, 4], "beats": track.beats.tolist(), "downbeats": track.downbeats.tolist(),
-         "duration_s": track.duration}))
+def setup(tmp_path_factory, gridded_song):
+    root = tmp_path_factory.mktemp("weights")
+    song, track = gridded_song
     weights = root / "gen.safetensors"
     save_random_weights(weights)
     return song, weights, track

@@ -216,8 +216,8 @@ def test_long_song_bounded_memory(tmp_path):
 
 def test_dance_round_trip_and_motion_compat(tmp_path):
     j = np.repeat(smpl_rest_joints()[None], 10, axis=0)
-    d = Dance(Motion(j, 30.0), np.array([0.1, 0.6]), np.array([0.1]), np.array([0.0]), None, 1.5, 120.0,
-              "gen.safetensors", 7, 1.5)
+    d = Dance(Motion(j, 30.0), beats=np.array([0.1, 0.6]), downbeats=np.array([0.1]), sections=np.array([0.0]),
+              audio_path=None, audio_start=1.5, tempo=120.0, model="gen.safetensors", seed=7, energy=1.5)
     p = tmp_path / "d.npz"
     save_dance(d, p)
     back = load_dance(p)

@@ -10,7 +10,6 @@ import pytest
 
 from choreo.cli import main
 from choreo.cli.bench import discover_generators
-from choreo.core.audio.demo import synthesize_demo, write_demo_wav
 from choreo.core.errors import ChoreoInputError
 from choreo.core.formats import load_motion
 from choreo.core.formats.openpose import read_openpose
@@ -26,15 +25,10 @@ FPS = 30
 
 
 @pytest.fixture(scope="module")
-def setup(tmp_path_factory):
+def setup(tmp_path_factory, gridded_song):
     """A 12-s demo song at 120 BPM with its grid, random-init 2D and 3D weights."""
-    root = tmp_path_factory.mktemp("g2d")
-    track = synthesize_demo(tempo=120.0, bars=6, sr=16000)
-    song = root / "song.wav"
-    write_demo_wav(song, track)
-    song.with_suffix(".json").write_text(json.dumps(
-        {"bpm": 120, "meter": [4, 4], "beats": track.beats.tolist(), "downbeats": track.downbeats.tolist(),
-         "duration_s": track.duration}))
+    root = tmp_path_factory.mktemp("weights")
+    song, track = gridded_song
     w2 = root / "gen2d.safetensors"
     save_random_weights(w2, GeneratorConfig(mode="2d"), seed=3)
     w3 = root / "gen3d.safetensors"

@@ -26,16 +26,14 @@ _EXTRA = ("beats", "downbeats", "sections", "audio_path", "audio_start", "tempo"
           "energy", "dance_version")
 
 
-@dataclass
-class Dance:
-    """A dance made for a song.
+@dataclass(kw_only=True)
+class DanceMusic:
+    """What a dance (3D or 2D) was made for and with; keyword-only fields.
 
     Attributes
     ----------
-    motion : Motion
-        30 fps SMPL-24, metres, z up; frame ``k`` is at ``k / fps`` s after ``audio_start``.
     beats, downbeats : np.ndarray
-        Beat and bar-start times (s) on the motion's time base (0 = dance start).
+        Times (s) on the dance's time base (0 = ``audio_start`` s into the song).
     sections : np.ndarray
         Section start times (s), same base.
     audio_path : str or None
@@ -50,7 +48,6 @@ class Dance:
     energy : float
     """
 
-    motion: Motion
     beats: np.ndarray
     downbeats: np.ndarray
     sections: np.ndarray
@@ -60,6 +57,14 @@ class Dance:
     model: str
     seed: int
     energy: float
+
+
+@dataclass
+class Dance(DanceMusic):
+    """A dance made for a song: ``motion`` (30 fps SMPL-24, metres, z up; frame
+    ``k`` at ``k / fps`` s after ``audio_start``) plus :class:`DanceMusic`."""
+
+    motion: Motion
 
     @property
     def duration(self) -> float:
@@ -76,8 +81,8 @@ def save_dance(dance: Dance, path: str | os.PathLike) -> None:
                  **music_arrays(dance))
 
 
-def music_arrays(dance) -> dict[str, np.ndarray]:
-    """The music and settings of a dance (3D or 2D) as .npz arrays."""
+def music_arrays(dance: DanceMusic) -> dict[str, np.ndarray]:
+    """The :class:`DanceMusic` fields of a dance (3D or 2D) as .npz arrays."""
     return dict(beats=np.asarray(dance.beats, np.float64), downbeats=np.asarray(dance.downbeats, np.float64),
                 sections=np.asarray(dance.sections, np.float64),
                 audio_path=np.array(dance.audio_path or "", dtype=str),
@@ -87,7 +92,7 @@ def music_arrays(dance) -> dict[str, np.ndarray]:
 
 
 def music_fields(data: dict, path) -> dict:
-    """The inverse of :func:`music_arrays`, checked: keyword arguments of Dance/Dance2D."""
+    """The inverse of :func:`music_arrays`, checked: the :class:`DanceMusic` keyword arguments."""
     out = {}
     for k in ("beats", "downbeats", "sections"):
         a = np.atleast_1d(data[k]).astype(np.float64)
@@ -127,4 +132,4 @@ def load_dance(path: str | os.PathLike) -> Dance:
     return Dance(motion=motion, **music_fields(data, path))
 
 
-__all__ = ["Dance", "save_dance", "load_dance", "DANCE_VERSION"]
+__all__ = ["Dance", "DanceMusic", "save_dance", "load_dance", "DANCE_VERSION"]

@@ -28,7 +28,7 @@ import numpy as np
 from ..errors import ChoreoInputError
 from ..fileio import atomic_path
 from ..formats.openpose import Pose2D, project_front
-from .dance import music_arrays, music_fields
+from .dance import DanceMusic, music_arrays, music_fields
 
 POSE2D_VERSION = 1
 LAYOUT = "openpose18"
@@ -39,7 +39,7 @@ FRAME_GLOB = "frame*_keypoints.json"
 
 
 @dataclass
-class Dance2D:
+class Dance2D(DanceMusic):
     """Front-view OpenPose-18 keypoints made for a song.
 
     Attributes
@@ -49,20 +49,11 @@ class Dance2D:
         frame ``k`` is at ``k / fps`` s after ``audio_start``.
     fps : float
     beats, downbeats, sections, audio_path, audio_start, tempo, model, seed, energy
-        As in :class:`~.dance.Dance` (times on the dance's time base).
+        :class:`~.dance.DanceMusic` (keyword-only; times on the dance's time base).
     """
 
     keypoints: np.ndarray
     fps: float
-    beats: np.ndarray
-    downbeats: np.ndarray
-    sections: np.ndarray
-    audio_path: str | None
-    audio_start: float
-    tempo: float
-    model: str
-    seed: int
-    energy: float
 
     @property
     def num_frames(self) -> int:

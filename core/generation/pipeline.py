@@ -324,18 +324,17 @@ def _generate(y, sr, *, beats, downbeats, tempo, meter, name, audio_path, audio_
     sections = _sections(y, sr, tempo, beats, downbeats, meter)
     report(progress, 0.6, "sections")
 
+    music = dict(beats=beats, downbeats=downbeats, sections=sections, audio_path=audio_path,
+                 audio_start=audio_start, tempo=float(tempo), model=model, seed=seed, energy=energy)
     if mode == "2d":
         keypoints, _ = generate_keypoints(runtime, y, sr, seed=seed, energy=energy, audio_start=audio_start,
                                           name=name, progress=scaled(progress, 0.6, 0.98))
         report(progress, 1.0, f"done in {time.perf_counter() - t0:.1f} s")
-        return Dance2D(keypoints=keypoints, fps=float(cfg.fps), beats=beats, downbeats=downbeats,
-                       sections=sections, audio_path=audio_path, audio_start=audio_start, tempo=float(tempo),
-                       model=model, seed=seed, energy=energy)
+        return Dance2D(keypoints=keypoints, fps=float(cfg.fps), **music)
     motion, _ = generate_motion(runtime, y, sr, seed=seed, energy=energy, audio_start=audio_start,
                                 name=name, progress=scaled(progress, 0.6, 0.98))
     report(progress, 1.0, f"done in {time.perf_counter() - t0:.1f} s")
-    return Dance(motion=motion, beats=beats, downbeats=downbeats, sections=sections, audio_path=audio_path,
-                 audio_start=audio_start, tempo=float(tempo), model=model, seed=seed, energy=energy)
+    return Dance(motion=motion, **music)
 
 
 def generate_motion(runtime: GeneratorRuntime, y: np.ndarray, sr: int, *, seed: int = 0, energy: float = 1.0,
