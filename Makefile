@@ -11,7 +11,21 @@ LTS_PY := $(LTS_VENV)/bin/python
 LTS_STAMP := $(LTS_VENV)/.choreo-installed
 BPY_LTS ?= 4.5.15
 
-.PHONY: venv demo extension test test-lts bench-beats corpus clean
+# Blender 5.1 and later run Python 3.13 with numpy 2.x: `make test-latest` runs the suite on
+# bpy 5.2.3 (the current LTS) in .venv-latest, from requirements-latest.txt. PYTHON313 is
+# python3.13 on PATH, else pyenv's 3.13 (a pyenv shim that is not activated does not count).
+PYTHON313 ?= $(shell for p in python3.13 $$(pyenv root 2>/dev/null || echo $$HOME/.pyenv)/versions/3.13*/bin/python3.13; do \
+	"$$p" -c 'import sys; assert sys.version_info[:2] == (3, 13)' 2>/dev/null && { echo "$$p"; break; }; done)
+LATEST_VENV ?= .venv-latest
+LATEST_PY := $(LATEST_VENV)/bin/python
+LATEST_STAMP := $(LATEST_VENV)/.choreo-installed
+# torch for Python 3.13: none by default, since PyPI's Linux wheels for it are CUDA builds of
+# several GB; the tests that need torch then skip, saying so (CHOREO_TORCH_OPTIONAL). Name a
+# build to install, e.g. `make test-latest LATEST_TORCH=torch==2.13.0` (PyPI's CUDA build) or
+# pip arguments for a CPU build from PyTorch's own index.
+LATEST_TORCH ?=
+
+.PHONY: venv demo extension test test-lts test-latest bench-beats corpus clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -29,8 +43,10 @@ demo: $(STAMP)
 extension: $(STAMP)
 	$(PY) -m choreo.addon.package dist
 
+# tests/test_stock_blender.py also installs the zip into a venv holding only bpy (a stock
+# Blender's Python), .venv-stock-<version>, made on the first run and reused after.
 test: $(STAMP)
-	$(PY) -m pytest
+	CHOREO_STOCK_BLENDER=5.0.1 CHOREO_PYTHON311=$(PYTHON) $(PY) -m pytest
 
 # The same suite on the Blender LTS (bpy 4.5), in its own venv.
 $(LTS_STAMP): requirements.txt pyproject.toml
@@ -42,7 +58,24 @@ $(LTS_STAMP): requirements.txt pyproject.toml
 	touch $@
 
 test-lts: $(LTS_STAMP)
-	$(LTS_PY) -m pytest
+	CHOREO_STOCK_BLENDER=$(BPY_LTS) $(LTS_PY) -m pytest
+
+$(LATEST_STAMP): requirements-latest.txt pyproject.toml
+	@test -n "$(PYTHON313)" || { echo "make test-latest needs Python 3.13 (python3.13 on PATH, or PYTHON313=...)"; exit 1; }
+	test -x $(LATEST_PY) || $(PYTHON313) -m venv $(LATEST_VENV)
+	$(LATEST_PY) -m pip install -q --upgrade pip
+	$(LATEST_PY) -m pip install -r requirements-latest.txt
+	test -z "$(LATEST_TORCH)" && echo "no torch for Python 3.13 (LATEST_TORCH unset): the tests that need torch skip" \
+		|| $(LATEST_PY) -m pip install $(LATEST_TORCH)
+	$(LATEST_PY) -m pip install -q --no-deps --no-build-isolation -e .
+	touch $@
+
+# Two pytest processes: torch and bpy in one crash on Python 3.13 (tests/conftest.py).
+# The first refuses to import bpy, so a test that needs it but is not marked blender fails.
+test-latest: $(LATEST_STAMP)
+	CHOREO_TORCH_OPTIONAL=1 CHOREO_NO_BPY=1 $(LATEST_PY) -m pytest -m "not blender"; a=$$?; \
+	CHOREO_TORCH_OPTIONAL=1 CHOREO_STOCK_BLENDER=5.2.3 CHOREO_PYTHON313=$(PYTHON313) $(LATEST_PY) -m pytest -m blender; b=$$?; \
+	echo "make test-latest: not blender exit $$a, blender exit $$b"; test $$a -eq 0 -a $$b -eq 0
 
 # Beat-tracker benchmark against the exact grids in ../shared/data/music.
 # essentia is an optional, benchmark-only peer (AGPL; never a dependency of Choreo).

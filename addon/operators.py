@@ -45,6 +45,7 @@ class Plan:
     key_mode: str
     tolerance: float
     frame_range: tuple[int, int] | None = None
+    beat_grid: object | None = None  # a BeatMap in sound-file time, from the Beat Grid field
     timings: dict = field(default_factory=dict)
 
 
@@ -94,10 +95,15 @@ def make_plan(context, frame_range=None) -> Plan:
     bone_map = check_armature(target) if target is not None else None
     if frame_range is not None and target is None:
         raise ChoreoInputError("Armature", "Regenerate Range needs a target armature that already dances")
+    grid = None
+    if settings.beats_file:
+        from ..core.audio.grid import read_beat_grid
+
+        grid = read_beat_grid(bpy.path.abspath(settings.beats_file))
     return Plan(scene_name=context.scene.name, audio=audio, target_name=target.name if target else None,
                 bone_map=bone_map, weights=_weights(context, settings), seed=int(settings.seed),
                 energy=float(settings.energy), key_mode=settings.key_mode.lower(),
-                tolerance=float(settings.tolerance), frame_range=frame_range,
+                tolerance=float(settings.tolerance), frame_range=frame_range, beat_grid=grid,
                 timings={"read_audio_s": time.perf_counter() - t0})
 
 
@@ -109,7 +115,7 @@ def generate(plan: Plan, progress=None):
 
     a = plan.audio
     return generate_from_samples(a.samples, a.sr, audio_path=a.path or None, audio_start=a.offset,
-                                 weights=plan.weights, seed=plan.seed, energy=plan.energy, progress=progress)
+                                 beat_grid=plan.beat_grid, weights=plan.weights, seed=plan.seed, energy=plan.energy, progress=progress)
 
 
 # --- step 3: write (main thread) ---------------------------------------------
@@ -170,6 +176,20 @@ def apply_plan(context, plan: Plan, dance, progress=None) -> dict:
     return report
 
 
+def error_line(exc: BaseException) -> str:
+    """The one-line report for a failure: the file/strip and the problem for a
+    :class:`ChoreoError`; for anything unexpected its type and first line, with
+    the traceback printed to the system console (never shown as a dialog)."""
+    if isinstance(exc, ChoreoError):
+        return " ".join(str(exc).split())
+    import traceback
+
+    traceback.print_exception(type(exc), exc, exc.__traceback__)
+    first = (str(exc).strip().splitlines() or [""])[0][:200]
+    return (f"Choreo failed unexpectedly ({type(exc).__name__}{': ' + first if first else ''}); "
+            "the scene is unchanged, details are in the system console")
+
+
 def _summary(dance, report) -> str:
     n = report.get("keys")
     bits = [f"{dance.motion.duration:.1f} s dance", f"{dance.tempo:.0f} BPM", f"on {report['armature']}"]
@@ -198,8 +218,8 @@ class _GenerateBase:
             dance = generate(plan)
             plan.timings["generate_s"] = time.perf_counter() - t
             report = apply_plan(context, plan, dance)
-        except ChoreoError as exc:
-            self.report({"ERROR"}, str(exc))
+        except Exception as exc:  # every failure is one line; apply_plan rolled back what it wrote
+            self.report({"ERROR"}, error_line(exc))
             return {"CANCELLED"}
         self.report({"INFO"}, _summary(dance, report))
         return {"FINISHED"}
@@ -212,8 +232,8 @@ class _GenerateBase:
             return {"CANCELLED"}
         try:
             self._plan = make_plan(context, self.frame_range(context))
-        except ChoreoError as exc:
-            self.report({"ERROR"}, str(exc))
+        except Exception as exc:
+            self.report({"ERROR"}, error_line(exc))
             return {"CANCELLED"}
         self._job = Job(generate, self._plan).start()
         _ACTIVE_JOB.update(job=self._job, cancel=False)
@@ -260,14 +280,14 @@ class _GenerateBase:
             self._finish(context, "Failed")
             if isinstance(exc, Cancelled):
                 return {"CANCELLED"}
-            self.report({"ERROR"}, str(exc) if isinstance(exc, ChoreoError) else f"Choreo failed: {exc!r}")
+            self.report({"ERROR"}, error_line(exc))
             return {"CANCELLED"}
         try:
             wm.choreo_job.status = "Keying…"
             report = apply_plan(context, self._plan, job.result)
-        except ChoreoError as exc:
+        except Exception as exc:
             self._finish(context, "Failed")
-            self.report({"ERROR"}, str(exc))
+            self.report({"ERROR"}, error_line(exc))
             return {"CANCELLED"}
         wm.choreo_job.progress = 1.0
         self._finish(context, "Done")
@@ -310,7 +330,7 @@ class CHOREO_OT_regenerate_range(_GenerateBase, bpy.types.Operator):
         try:
             self.frame_range(context)
         except ChoreoError as exc:
-            self.report({"ERROR"}, str(exc))
+            self.report({"ERROR"}, error_line(exc))
             return {"CANCELLED"}
         return super().execute(context)
 
@@ -318,7 +338,7 @@ class CHOREO_OT_regenerate_range(_GenerateBase, bpy.types.Operator):
         try:
             self.frame_range(context)
         except ChoreoError as exc:
-            self.report({"ERROR"}, str(exc))
+            self.report({"ERROR"}, error_line(exc))
             return {"CANCELLED"}
         return super().invoke(context, event)
 
@@ -381,8 +401,8 @@ class CHOREO_OT_bake(bpy.types.Operator):
             return {"CANCELLED"}
         try:
             out = bake_dance(context, obj)
-        except ChoreoError as exc:
-            self.report({"ERROR"}, str(exc))
+        except Exception as exc:
+            self.report({"ERROR"}, error_line(exc))
             return {"CANCELLED"}
         self.report({"INFO"}, f"Choreo: baked frames {out['frames'][0]}–{out['frames'][1]} into {out['action']}")
         return {"FINISHED"}

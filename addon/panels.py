@@ -13,6 +13,7 @@ def _draw(layout, context) -> None:
     col.prop(s, "model")
     if s.model == "FILE":
         col.prop(s, "weights_file")
+    col.prop(s, "beats_file")
     row = col.row(align=True)
     row.prop(s, "seed")
     row.prop(s, "energy")

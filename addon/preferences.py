@@ -1,9 +1,13 @@
-"""Add-on preferences: compute device and a default weights file."""
+"""Add-on preferences: a default weights file.
+
+(No compute-device choice: everything the add-on runs is numpy on the CPU;
+torch, and with it CUDA, is for ``choreo train`` outside Blender.)
+"""
 
 from __future__ import annotations
 
 import bpy
-from bpy.props import EnumProperty, StringProperty
+from bpy.props import StringProperty
 
 # The top-level package: "choreo" when installed as a plain add-on or imported
 # from the repo, "bl_ext.<repo>.choreo" as an extension.
@@ -13,14 +17,6 @@ PACKAGE = __package__.rpartition(".")[0]
 class ChoreoPreferences(bpy.types.AddonPreferences):
     bl_idname = PACKAGE
 
-    device: EnumProperty(
-        name="Compute Device",
-        description="Where generation runs; the shipped runtime is numpy on the CPU, "
-                    "CUDA is used only by torch-based models",
-        items=[("AUTO", "Automatic", "CUDA when torch sees a GPU, else the CPU"),
-               ("CPU", "CPU", "Always the CPU"),
-               ("CUDA", "CUDA", "An NVIDIA GPU through torch")],
-        default="AUTO")
     weights_path: StringProperty(
         name="Default Weights",
         description="Generator weights (.safetensors) used instead of the shipped model; empty = shipped",
@@ -28,7 +24,6 @@ class ChoreoPreferences(bpy.types.AddonPreferences):
 
     def draw(self, context):
         layout = self.layout
-        layout.prop(self, "device")
         layout.prop(self, "weights_path")
 
 

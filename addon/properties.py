@@ -30,6 +30,11 @@ class ChoreoSettings(bpy.types.PropertyGroup):
     weights_file: StringProperty(
         name="Weights", description="Generator weights file (.safetensors) used when Model is Weights File",
         subtype="FILE_PATH", default="")
+    beats_file: StringProperty(
+        name="Beat Grid",
+        description="Optional beat-grid JSON (beats, downbeats, meter; seconds into the sound file) used "
+                    "instead of beat tracking; empty = track the beats of the music",
+        subtype="FILE_PATH", default="")
     seed: IntProperty(
         name="Seed", description="Variation: the same song, seed and energy always give the same dance",
         default=0, min=0)

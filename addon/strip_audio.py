@@ -17,8 +17,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..core.audio.io import DEFAULT_SR, load_audio
+from ..core.audio.io import check_audio_file, prepare_samples
 from ..core.errors import ChoreoInputError
+from ..rigs import strips
 
 
 @dataclass
@@ -94,40 +95,48 @@ def active_sound_strip(context, scene=None):
 
 def strip_audible_range(strip, fps: float) -> tuple[float, float]:
     """``(offset, duration)`` in seconds of the file part ``strip`` plays (see module doc)."""
-    offset = (strip.frame_final_start - strip.frame_start) / fps + float(getattr(strip, "sound_offset", 0.0))
-    duration = strip.frame_final_duration / fps
+    left = strips.left_handle(strip)
+    offset = (left - strips.content_start(strip)) / fps + float(getattr(strip, "sound_offset", 0.0))
+    duration = (strips.right_handle(strip) - left) / fps
     return offset, duration
 
 
-def _decode(path: str, sr: int, offset: float, duration: float, label: str) -> np.ndarray:
-    """Samples via soundfile; formats libsndfile lacks (m4a, aac, …), or a Blender
-    without soundfile, through Blender's own aud."""
+def _decode(path: str, sr: int | None, offset: float, duration: float, label: str) -> tuple[np.ndarray, int]:
+    """The strip's part of ``path`` as (float32 mono, rate): at ``sr``, or at the
+    file's own rate when ``sr`` is None; decoded by Blender's
+    own ``aud`` (what the sequencer plays, any format Blender reads; a stock
+    Blender has no other decoder), then :func:`~choreo.core.audio.io.prepare_samples`
+    like every decoder's output.
+
+    ``aud`` seeks compressed files only approximately (``limit`` on an OGG is
+    off by thousands of samples), so the file is decoded whole and sliced.
+    """
+    import aud
+
     try:
-        y, _ = load_audio(path, sr=sr, offset=offset, duration=duration)
-        return y
+        check_audio_file(path)
     except ChoreoInputError as exc:
-        if "not a readable audio file" not in exc.problem:
-            raise ChoreoInputError(label, exc.problem) from None
-    except ImportError:  # no soundfile/librosa in this Blender: aud decodes and resamples
-        pass
+        raise ChoreoInputError(label, exc.problem) from None
     try:
-        import aud
-    except ImportError:
-        raise ChoreoInputError(label, "not a readable audio file") from None
-    try:
-        snd = aud.Sound(path).rechannel(1).resample(sr, False)
-        y = np.asarray(snd.data(), dtype=np.float32)[:, 0]
-    except Exception as exc:  # aud raises plain errors without the file name
+        snd = aud.Sound(path)
+        # specs raises a Python error for a file no reader opens; data() on such
+        # a sound throws a C++ exception that aborts Blender.
+        rate = float(snd.specs[0])
+        y = np.asarray(snd.data(), dtype=np.float32)
+    except Exception as exc:  # aud's errors do not name the file
         raise ChoreoInputError(label, f"not a readable audio file ({exc})") from None
-    a = int(round(max(offset, 0.0) * sr))
-    y = y[a:a + int(round(duration * sr))]
+    a = int(round(max(offset, 0.0) * rate))
+    y = y[a:a + int(round(duration * rate))]
     if y.size == 0:
         raise ChoreoInputError(label, "contains no audio samples in the strip's range")
-    return np.ascontiguousarray(y)
+    out_sr = int(round(rate)) if sr is None else int(sr)
+    return prepare_samples(y, rate, out_sr, label), out_sr
 
 
-def read_strip_audio(strip, scene, sr: int = DEFAULT_SR) -> StripAudio:
-    """Decode the audible part of sound strip ``strip`` of ``scene``.
+def read_strip_audio(strip, scene, sr: int | None = None) -> StripAudio:
+    """Decode the audible part of sound strip ``strip`` of ``scene`` (at ``sr``, or at
+    the file's own rate when None: generation then resamples once, exactly as
+    ``choreo generate`` does with the file).
 
     Handles relative paths (``//song.ogg``, also inside linked libraries), packed
     sounds (decoded from a temporary copy of ``sound.packed_file.data``), trimmed
@@ -155,7 +164,7 @@ def read_strip_audio(strip, scene, sr: int = DEFAULT_SR) -> StripAudio:
         try:
             with os.fdopen(fd, "wb") as f:
                 f.write(bytes(sound.packed_file.data))
-            y = _decode(tmp, sr, offset, duration, f"{strip.name} (packed {sound.name})")
+            y, sr = _decode(tmp, sr, offset, duration, f"{strip.name} (packed {sound.name})")
         finally:
             os.unlink(tmp)
         path = ""
@@ -163,6 +172,6 @@ def read_strip_audio(strip, scene, sr: int = DEFAULT_SR) -> StripAudio:
         path = os.path.normpath(bpy.path.abspath(sound.filepath, library=sound.library))
         if not sound.filepath or not os.path.isfile(path):
             raise ChoreoInputError(path or strip.name, f"sound file of strip {strip.name!r} is missing")
-        y = _decode(path, sr, offset, duration, path)
+        y, sr = _decode(path, sr, offset, duration, path)
     return StripAudio(samples=y, sr=sr, path=path, offset=float(offset), duration=float(duration),
-                      frame_start=float(strip.frame_final_start), scene_fps=fps, strip_name=strip.name)
+                      frame_start=strips.left_handle(strip), scene_fps=fps, strip_name=strip.name)

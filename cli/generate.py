@@ -22,8 +22,9 @@ def add_parser(subparsers) -> None:
         description="Generate a dance for SONG with the trained generator and write it to OUT: "
                     ".npz (the dance: motion + beats, sections, settings), .bvh (motion only) "
                     "or .blend (a scene with rig, keys, markers, music).")
-    p.add_argument("song", metavar="SONG", help="audio file (wav, flac, ogg, mp3, aiff); a SONG.json "
-                                                "beat grid beside it is used instead of beat tracking")
+    p.add_argument("song", metavar="SONG", help="audio file (wav, flac, ogg, mp3, aiff)")
+    p.add_argument("--beats", metavar="FILE", help="beat grid JSON (beats, downbeats, meter, bpm; seconds into "
+                                                   "SONG) used instead of beat tracking")
     p.add_argument("-o", "--out", required=True, metavar="OUT",
                    help="output .npz, .bvh or .blend; with a 2D model a folder (OpenPose JSON per frame) "
                         "or .npz (the keypoints)")
@@ -43,6 +44,7 @@ def add_parser(subparsers) -> None:
 
 
 def run(args) -> int:
+    from ..core.audio.grid import read_beat_grid
     from ..core.formats import save_motion
     from ..core.generation import generate_dance, load_generator, save_dance
 
@@ -55,8 +57,9 @@ def run(args) -> int:
     if args.bvh and Path(args.bvh).suffix.lower() != ".bvh":
         raise ChoreoInputError(args.bvh, "--bvh file must end in .bvh")
     runtime, model = load_generator(args.weights)  # fail fast on bad weights; cached for generation
+    grid = read_beat_grid(args.beats) if args.beats else None  # and on a bad grid
     if runtime.cfg.mode == "2d":
-        return _run_2d(args, out, ext, model)
+        return _run_2d(args, out, ext, model, grid)
     if not ext:
         raise ChoreoInputError(out, f"output must end in {', '.join(OUTPUTS)}; a folder of OpenPose JSON "
                                     f"is for 2D models (--weights ren_2d)")
@@ -64,7 +67,7 @@ def run(args) -> int:
     written = []
     with cli_bar("generate") as bar:
         dance = generate_dance(args.song, weights=args.weights, seed=args.seed, energy=args.energy,
-                               start=args.start, end=args.end,
+                               start=args.start, end=args.end, beat_grid=grid,
                                progress=scaled(bar, 0.0, 0.5 if ext == ".blend" else 0.95))
         if ext == ".npz":
             save_dance(dance, out)
@@ -93,7 +96,7 @@ def run(args) -> int:
     return 0
 
 
-def _run_2d(args, out: Path, ext: str, model: str) -> int:
+def _run_2d(args, out: Path, ext: str, model: str, grid) -> int:
     """A 2D model: OpenPose JSON frames (folder OUT) or the keypoints (.npz)."""
     from ..core.generation import generate_pose2d, save_dance2d
     from ..core.generation.dance2d import write_openpose_dir
@@ -104,7 +107,8 @@ def _run_2d(args, out: Path, ext: str, model: str) -> int:
     t0 = time.perf_counter()
     with cli_bar("generate 2D") as bar:
         dance = generate_pose2d(args.song, weights=args.weights, seed=args.seed, energy=args.energy,
-                                start=args.start, end=args.end, progress=scaled(bar, 0.0, 0.95))
+                                start=args.start, end=args.end, beat_grid=grid,
+                                progress=scaled(bar, 0.0, 0.95))
         if ext == ".npz":
             save_dance2d(dance, out)
             written = f"wrote {out}"

@@ -63,15 +63,13 @@ class Motion:
             return Motion(self.joints.copy(), fps, self.joint_names)
         ratio = Fraction(fps / self.fps).limit_denominator(1000)
         flat = self.joints.reshape(self.num_frames, -1).astype(np.float64)
+        from .audio.resample import cubic_spline, decimate  # numpy only (resample_poly / CubicSpline twins)
+
         if ratio.numerator == 1 and ratio.denominator <= 16 and self.num_frames > 8:
-            from scipy.signal import resample_poly  # deferred: keeps `import choreo…` light
-
-            out = resample_poly(flat, 1, ratio.denominator, axis=0, padtype="line")
+            out = decimate(flat, ratio.denominator, axis=0)
         else:
-            from scipy.interpolate import CubicSpline
-
             n_out = int(np.floor((self.num_frames - 1) * fps / self.fps + 1e-9)) + 1
-            out = CubicSpline(self.times, flat, axis=0)(np.arange(n_out) / fps)
+            out = cubic_spline(self.times, flat, np.arange(n_out) / fps, axis=0)
         return Motion(out.reshape(-1, *self.joints.shape[1:]), fps, self.joint_names)
 
     # -- space ---------------------------------------------------------------

@@ -11,7 +11,7 @@ import bpy
 from ..core.errors import ChoreoInputError
 from ..core.progress import report as report_progress
 from ..core.progress import scaled
-from . import actions, bonemaps
+from . import actions, bonemaps, strips
 from .keys import write_action_undoable
 from .markers import add_dance_markers_undoable
 
@@ -39,8 +39,8 @@ def dance_frame_start(dance, scene) -> float:
                 continue
             path = bpy.path.abspath(s.sound.filepath, library=s.sound.library)
             if _same_file(path, os.fspath(dance.audio_path)):
-                # File second x plays at strip.frame_start + (x - sound_offset) * fps.
-                return float(s.frame_start + (dance.audio_start - s.sound_offset) * fps)
+                # File second x plays at the file's start frame + (x - sound_offset) * fps.
+                return float(strips.content_start(s) + (dance.audio_start - s.sound_offset) * fps)
     return float(scene.frame_start)
 
 

@@ -17,6 +17,7 @@ import bpy
 
 from ..core.errors import ChoreoInputError
 from ..core.progress import report, scaled
+from . import strips
 
 SCENE_FPS = 30
 FRAME_START = 1
@@ -35,8 +36,8 @@ def add_music_strip(scene, audio_path: str, audio_start: float, n_frames: int, *
     # Audible part = (frame_final_start - frame_start)/fps + sound_offset s into the file.
     strip.sound_offset = float(audio_start)
     fps = scene.render.fps / scene.render.fps_base
-    left = strip.frame_duration - int(round(audio_start * fps))  # file frames after audio_start
-    strip.frame_final_end = frame_start + max(1, min(n_frames, left))
+    left = strips.content_frames(strip) - int(round(audio_start * fps))  # file frames after audio_start
+    strips.set_right_handle(strip, frame_start + max(1, min(n_frames, left)))
     return strip
 
 

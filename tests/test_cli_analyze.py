@@ -94,6 +94,7 @@ def test_module_entry_point_reports_error(tmp_path):
     assert proc.stderr.strip() == f"choreo: error: {tmp_path / 'x.ogg'}: no such file"
 
 
+@pytest.mark.blender
 def test_demo_command(tmp_path, capsys):
     out_dir = tmp_path / "out"
     assert main(["demo", "--out", str(out_dir), "--no-render"]) == 0  # the render: tests/test_headless.py

@@ -27,7 +27,8 @@ def test_generate_npz_and_bvh(setup, tmp_path, capsys):
     song, weights, track = setup
     out, bvh = tmp_path / "out" / "dance.npz", tmp_path / "dance.bvh"
     rc = main(["generate", str(song), "-o", str(out), "--bvh", str(bvh), "--weights", str(weights),
-               "--seed", "5", "--energy", "1.5", "--start", "2", "--end", "8"])
+               "--seed", "5", "--energy", "1.5", "--start", "2", "--end", "8",
+               "--beats", str(song.with_suffix(".json"))])
     assert rc == 0
     text = capsys.readouterr().out
     assert f"wrote {out}" in text and f"wrote {bvh}" in text
@@ -55,10 +56,13 @@ def test_generate_bvh_out(setup, tmp_path, capsys):
     (["-o", "x.npz", "--start", "99"], "beyond the song's end"),
     (["-o", "x.npz", "--energy", "0"], "energy"),
     (["-o", "x.npz", "--weights", "missing.safetensors"], "missing.safetensors: weights file not found"),
+    (["-o", "x.npz", "--beats", "nogrid.json"], "nogrid.json: cannot read"),
+    (["-o", "x.npz", "--beats", "notes.json"], "notes.json: beat grid: 'beats' must be a list"),
 ])
 def test_generate_errors_are_one_line(setup, tmp_path, capsys, argv_tail, message, monkeypatch):
     song, weights, _ = setup
     monkeypatch.chdir(tmp_path)
+    (tmp_path / "notes.json").write_text('{"beats": null}')
     if "--weights" not in argv_tail:
         argv_tail = argv_tail + ["--weights", str(weights)]
     assert main(["generate", str(song)] + argv_tail) == 2
@@ -77,6 +81,7 @@ def test_generate_no_traceback_subprocess(setup, tmp_path):
     assert "bad.safetensors" in r.stderr and "not a safetensors" in r.stderr
 
 
+@pytest.mark.blender
 def test_generate_blend(setup, tmp_path, capsys):
     """A .blend OUT goes through rigs.scene.write_dance_blend (real bpy)."""
     pytest.importorskip("bpy")

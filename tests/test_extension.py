@@ -39,7 +39,7 @@ sc.choreo.model, sc.choreo.weights_file = "FILE", weights
 assert bpy.ops.choreo.generate() == {"FINISHED"}
 arm = sc.choreo.target
 print("RESULT " + json.dumps({
-    "module_file": mod.__file__, "device": prefs.device,
+    "module_file": mod.__file__, "weights_pref": prefs.weights_path,
     "action": arm.animation_data.action.name,
     "markers": sum(m.name.startswith("choreo:") for m in sc.timeline_markers),
     "user_dir": bpy.utils.resource_path("USER"),
@@ -135,6 +135,11 @@ def test_zip_holds_the_package_and_no_development_files(tmp_path):
     for need in ("addon/operators.py", "addon/strip_audio.py", "rigs/scene.py", "core/generation/pipeline.py",
                  "weights/weights.json", "weights/default.safetensors"):
         assert need in names, need
+    # The panel reaches only the shipped default (or a file): the ablation, ST-GCN and
+    # cross-modal weights stay in the repository ([build] paths_exclude_pattern).
+    weights = sorted(n for n in names if n.startswith("weights/"))
+    assert weights == ["weights/default.safetensors", "weights/weights.json"], weights
+    assert (REPO / "weights" / "ren_full.safetensors").is_file()   # ... and are still there for benchmarks
     for name in names:
         top = name.split("/")[0]
         assert top not in {"tests", "benchmarks", "out", "dist", ".venv", ".git"}, name
@@ -155,7 +160,7 @@ def test_installed_extension_generates(tmp_path):
     res = _run_blender(INSTALL_AND_GENERATE, (zip_path, song, weights), env, tmp_path)
     installed = Path(res["module_file"]).resolve()
     assert installed.is_relative_to(user.resolve()), res  # the temp user folder, not the repo
-    assert res["device"] == "AUTO" and res["action"] and res["markers"] >= 1
+    assert res["weights_pref"] == "" and res["action"] and res["markers"] >= 1
 
 
 def test_installed_extension_dances_every_rig_kind_with_shipped_weights(tmp_path):

@@ -43,13 +43,14 @@ def weights_file(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def song(tmp_path_factory):
-    """12 bars of the demo at 120 BPM (24 s) with its exact NAME.json grid beside it."""
+    """12 bars of the demo at 120 BPM (24 s); its exact beat grid is ``grid.json`` beside it,
+    given explicitly (``beat_grid=``) where a test wants it."""
     track = synthesize_demo(tempo=120.0, bars=12, sr=16000)
     path = tmp_path_factory.mktemp("song") / "demo.wav"
     write_demo_wav(path, track)
     grid = {"bpm": 120, "meter": [4, 4], "beats": track.beats.tolist(),
             "downbeats": track.downbeats.tolist(), "duration_s": track.duration}
-    path.with_suffix(".json").write_text(json.dumps(grid))
+    (path.parent / "grid.json").write_text(json.dumps(grid))
     return path, track
 
 
@@ -143,9 +144,10 @@ def test_seam_and_freeze_reports():
 
 def test_generate_dance_uses_grid_and_is_deterministic(song, weights_file):
     path, track = song
-    d1 = generate_dance(path, weights=weights_file, seed=3)
-    d2 = generate_dance(path, weights=weights_file, seed=3)
-    d3 = generate_dance(path, weights=weights_file, seed=4)
+    grid = path.parent / "grid.json"
+    d1 = generate_dance(path, weights=weights_file, seed=3, beat_grid=grid)
+    d2 = generate_dance(path, weights=weights_file, seed=3, beat_grid=grid)
+    d3 = generate_dance(path, weights=weights_file, seed=4, beat_grid=grid)
     T = int(np.ceil(track.duration * 30))
     assert d1.motion.num_frames == T and d1.motion.fps == 30.0
     assert np.array_equal(d1.motion.joints, d2.motion.joints)
@@ -162,14 +164,16 @@ def test_generate_dance_uses_grid_and_is_deterministic(song, weights_file):
 
 def test_energy_and_range(song, weights_file):
     path, track = song
-    calm = generate_dance(path, weights=weights_file, energy=0.5, start=4.0, end=12.0)
-    lively = generate_dance(path, weights=weights_file, energy=2.0, start=4.0, end=12.0)
+    grid = path.parent / "grid.json"
+    calm = generate_dance(path, weights=weights_file, energy=0.5, start=4.0, end=12.0, beat_grid=grid)
+    lively = generate_dance(path, weights=weights_file, energy=2.0, start=4.0, end=12.0, beat_grid=grid)
     assert calm.motion.num_frames == 240 and calm.audio_start == 4.0
     assert np.abs(calm.motion.joints - lively.motion.joints).max() > 1e-4
     assert np.allclose(calm.beats, track.beats[(track.beats >= 4) & (track.beats < 12)] - 4.0)
-    # samples of that part with their file: the grid beside it is used (no tracking)
+    # samples of that part with the file's grid: the grid's part is used (no tracking)
     y, sr = sf.read(path, dtype="float32")
-    fs = generate_from_samples(y[4 * sr:12 * sr], sr, audio_path=str(path), audio_start=4.0, weights=weights_file)
+    fs = generate_from_samples(y[4 * sr:12 * sr], sr, audio_path=str(path), audio_start=4.0, weights=weights_file,
+                               beat_grid=grid)
     assert np.allclose(fs.beats, calm.beats) and fs.tempo == pytest.approx(120.0, abs=0.01)
     assert np.array_equal(fs.motion.joints, generate_dance(path, weights=weights_file, start=4.0,
                                                            end=12.0).motion.joints)
@@ -177,6 +181,38 @@ def test_energy_and_range(song, weights_file):
     part = generate_dance(path, weights=weights_file, start=4.0, end=12.0, seed=0)
     assert np.array_equal(part.motion.joints, generate_dance(path, weights=weights_file, start=4.0,
                                                              end=12.0).motion.joints)
+
+
+def test_json_beside_the_song_is_never_read(song, weights_file, tmp_path):
+    """Only an explicit grid replaces tracking: a metadata JSON beside the song changes nothing."""
+    import shutil
+
+    path, track = song
+    beside = tmp_path / "demo.wav"
+    shutil.copy(path, beside)
+    beside.with_suffix(".json").write_text(json.dumps({"beats": None, "title": "my notes"}))
+    tracked = generate_dance(beside, weights=weights_file, end=8.0)
+    assert np.array_equal(tracked.motion.joints, generate_dance(path, weights=weights_file, end=8.0).motion.joints)
+    assert len(tracked.beats) > 8  # tracked, not the JSON's
+
+
+@pytest.mark.parametrize("grid, message", [
+    ({"beats": None}, "'beats' must be a list of times"),
+    ({"beats": [0.5]}, "at least two beats"),
+    ({"beats": [1.0, 0.5, 2.0]}, "strictly increasing"),
+    ({"beats": [0.5, float("nan")]}, "NaN"),
+    ({"beats": [0.5, 1.0], "meter": 0}, "'meter'"),
+    ({"beats": [0.5, 1.0], "meter": 1e9}, "'meter'"),
+    ({"beats": [0.5, 1.0], "bpm": -3}, "'bpm'"),
+    ([1, 2, 3], "JSON object"),
+])
+def test_bad_beat_grid_is_one_clear_error(song, weights_file, tmp_path, grid, message):
+    path, _ = song
+    bad = tmp_path / "bad_grid.json"
+    bad.write_text(json.dumps(grid))
+    with pytest.raises(ChoreoInputError, match=message) as e:
+        generate_dance(path, weights=weights_file, beat_grid=bad)
+    assert str(bad) in str(e.value) and "\n" not in str(e.value)
 
 
 def test_short_clip_and_tracked_beats(weights_file, tmp_path):

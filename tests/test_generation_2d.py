@@ -38,7 +38,7 @@ def setup(tmp_path_factory, gridded_song):
 
 def test_pose2d_shapes_beats_and_determinism(setup):
     song, w2, _, track = setup
-    a = generate_pose2d(song, weights=w2, seed=1, start=2.0, end=8.0)
+    a = generate_pose2d(song, weights=w2, seed=1, start=2.0, end=8.0, beat_grid=song.with_suffix(".json"))
     assert isinstance(a, Dance2D)
     assert a.keypoints.shape == (6 * FPS, 18, 2) and a.keypoints.dtype == np.float32
     assert np.all(np.isfinite(a.keypoints)) and a.fps == FPS and a.audio_start == 2.0

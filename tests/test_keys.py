@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 bpy = pytest.importorskip("bpy")
+pytestmark = pytest.mark.blender
 
 from choreo.core import skeleton as sk  # noqa: E402
 from choreo.core.errors import ChoreoInputError  # noqa: E402

@@ -68,6 +68,7 @@ def test_imports_point_one_way_and_are_relative():
     assert not problems, "\n".join(problems)
 
 
+@pytest.mark.blender  # the addon modules import bpy
 def test_package_imports_under_the_extension_module_name():
     """Load every module as `bl_ext.user_default.choreo.*`, as Blender does."""
     spec = importlib.util.spec_from_file_location(

@@ -38,6 +38,7 @@ import numpy as np
 
 from ..errors import ChoreoInputError
 from ..progress import ProgressFn, report
+from . import spectral
 
 #: Quarter-note tempo range (BPM) a choreographer can step to.
 MIN_BPM, MAX_BPM = 70.0, 180.0
@@ -88,12 +89,9 @@ def _hop(sr: int) -> int:
 
 
 def _log_mel(y: np.ndarray, sr: int, hop_length: int, n_mels: int = 64) -> tuple[np.ndarray, np.ndarray]:
-    import librosa
-
-    n_fft = 4 * hop_length
-    S = librosa.feature.melspectrogram(y=np.asarray(y, dtype=np.float32), sr=sr, n_fft=n_fft,
-                                       hop_length=hop_length, n_mels=n_mels, fmax=sr / 2)
-    return librosa.power_to_db(S, ref=np.max, top_db=80.0), librosa.mel_frequencies(n_mels, fmax=sr / 2)
+    S = spectral.melspectrogram(np.asarray(y, dtype=np.float32), sr, n_fft=4 * hop_length,
+                                hop_length=hop_length, n_mels=n_mels, fmax=sr / 2)
+    return spectral.power_to_db(S, ref=np.max, top_db=80.0), spectral.mel_frequencies(n_mels, fmax=sr / 2)
 
 
 def _flux(L: np.ndarray) -> np.ndarray:
@@ -291,21 +289,20 @@ def track_beats(y: np.ndarray, sr: int, *, pulse: str = "auto", progress: Progre
 
 def _features(y: np.ndarray, sr: int, hop: int) -> dict[str, np.ndarray]:
     """Onset envelopes (log-mel flux: full band, mid band; low band of the HPSS
-    harmonic part) and the chroma-gram."""
-    import librosa
-
+    harmonic part) and the chroma-gram, all from one power spectrogram."""
     n_fft = 4 * hop
-    S = librosa.feature.melspectrogram(y=y, sr=sr, n_fft=n_fft, hop_length=hop, n_mels=64, fmax=sr / 2)
-    freqs = librosa.mel_frequencies(64, fmax=sr / 2)
+    P = spectral.power_spectrogram(y, n_fft, hop)
+    S = spectral.melspectrogram(y, sr, n_fft=n_fft, hop_length=hop, n_mels=64, fmax=sr / 2, S=P)
+    freqs = spectral.mel_frequencies(64, fmax=sr / 2)
     ref = max(float(S.max()), 1e-10)  # silence stays finite
-    F = _flux(librosa.power_to_db(S, ref=ref, top_db=80.0))
-    H, _ = librosa.decompose.hpss(S, kernel_size=17)  # sustained (pitched) part of the mel spectrogram
-    Fh = _flux(librosa.power_to_db(H, ref=ref, top_db=80.0))
+    F = _flux(spectral.power_to_db(S, ref=ref, top_db=80.0))
+    H, _ = spectral.hpss(S, kernel_size=17)  # sustained (pitched) part of the mel spectrogram
+    Fh = _flux(spectral.power_to_db(H, ref=ref, top_db=80.0))
     lo, hi = _BANDS_HZ
     low, mid = freqs < lo, (freqs >= lo) & (freqs < hi)
     low, mid = (low if low.any() else freqs <= freqs[1]), (mid if mid.any() else freqs > 0)
     return {"full": F.mean(axis=0), "mid": F[mid].mean(axis=0), "hlow": Fh[low].mean(axis=0),
-            "chroma": librosa.feature.chroma_stft(y=y, sr=sr, hop_length=hop, n_fft=n_fft)}
+            "chroma": spectral.chroma_stft(sr=sr, n_fft=n_fft, hop_length=hop, S=P)}
 
 
 def comb_period(env: np.ndarray, period: float, span: float = 0.03, step: float = 0.0005) -> float:

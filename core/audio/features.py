@@ -5,9 +5,9 @@ The feature set is Dance Revolution's (Huang et al. 2021), 438 columns in this o
 ==============  =======  =====================================================
 name            columns  what
 ==============  =======  =====================================================
-``mfcc``        20       MFCC 0–19 (librosa, 128 mel bands, n_fft 2048)
-``mfcc_delta``  20       their time derivative (librosa ``delta``, width 9 at the fine hop)
-``chroma``      12       CQT chroma, C..B, each frame max-normalised
+``mfcc``        20       MFCC 0–19 (128 mel bands, n_fft 2048)
+``mfcc_delta``  20       their time derivative (Savitzky-Golay ``delta``, width 9 at the fine hop)
+``chroma``      12       STFT chroma (n_fft 2048, tuning estimated), C..B, each frame max-normalised
 ``onset``       1        onset strength (``beats.onset_envelope``), max over the frame's span
 ``beat``        1        1.0 on the motion frame nearest each beat, else 0.0
 ``tempogram``   384      autocorrelation tempogram of the onset envelope at hop 512
@@ -23,6 +23,11 @@ so 23.976 fps does not drift over a long song). The onset column takes the
 maximum over each frame's span ``[t_k - 0.5/fps, t_k + 0.5/fps)`` so short
 onsets survive at low frame rates. Values are per-song raw (not standardised):
 models standardise with corpus statistics.
+
+Everything is numpy (:mod:`.spectral`, librosa's definitions; librosa is the
+tests' oracle), so the add-on computes the very features training saw.
+MFCC and chroma share one power spectrogram. Version 2 replaced version 1's
+CQT chroma (librosa ``chroma_cqt``) by STFT chroma.
 """
 
 from __future__ import annotations
@@ -37,7 +42,7 @@ from ..progress import ProgressFn, report, scaled
 from . import cache
 from .io import DEFAULT_SR, load_audio
 
-FEATURE_VERSION = "dr438-v1"
+FEATURE_VERSION = "dr438-v2"
 FINE_HOP = 256
 TEMPOGRAM_HOP = 512
 TEMPOGRAM_BINS = 384
@@ -126,8 +131,7 @@ def music_features(y: np.ndarray, sr: int, fps: float = 30.0, beats: np.ndarray 
     -------
     MusicFeatures
     """
-    import librosa
-
+    from . import spectral
     from .beats import onset_envelope, track_beats
 
     if fps <= 0:
@@ -140,22 +144,23 @@ def music_features(y: np.ndarray, sr: int, fps: float = 30.0, beats: np.ndarray 
         return MusicFeatures(out, float(fps))
 
     report(progress, 0.0, "mfcc")
-    mfcc = librosa.feature.mfcc(y=y, sr=sr, n_mfcc=N_MFCC, hop_length=FINE_HOP)
+    P = spectral.power_spectrogram(y, 2048, FINE_HOP)
+    mfcc = spectral.mfcc(y, sr, n_mfcc=N_MFCC, n_fft=2048, hop_length=FINE_HOP, S=P)
     out[:, COLUMNS["mfcc"]] = _interp_frames(mfcc, times, sr, FINE_HOP)
     width = min(9, mfcc.shape[1] - (1 - mfcc.shape[1] % 2))  # delta needs width <= frames, odd
-    delta = librosa.feature.delta(mfcc, width=width) if width >= 3 else np.zeros_like(mfcc)
+    delta = spectral.delta(mfcc, width=width) if width >= 3 else np.zeros_like(mfcc)
     out[:, COLUMNS["mfcc_delta"]] = _interp_frames(delta, times, sr, FINE_HOP)
 
     report(progress, 0.15, "chroma")
-    chroma = librosa.feature.chroma_cqt(y=y, sr=sr, hop_length=FINE_HOP)
+    chroma = spectral.chroma_stft(sr=sr, n_fft=2048, hop_length=FINE_HOP, S=P)
+    del P
     out[:, COLUMNS["chroma"]] = _interp_frames(chroma, times, sr, FINE_HOP)
 
     report(progress, 0.45, "onsets")
     env = onset_envelope(y, sr, hop_length=FINE_HOP)
     out[:, COLUMNS["onset"]] = _max_pool_frames(env, times, fps, sr, FINE_HOP)[:, None]
     env_coarse = onset_envelope(y, sr, hop_length=TEMPOGRAM_HOP)
-    tempogram = librosa.feature.tempogram(onset_envelope=env_coarse, sr=sr, hop_length=TEMPOGRAM_HOP,
-                                          win_length=TEMPOGRAM_BINS)
+    tempogram = spectral.tempogram(env_coarse, win_length=TEMPOGRAM_BINS)
     out[:, COLUMNS["tempogram"]] = _interp_frames(tempogram, times, sr, TEMPOGRAM_HOP)
 
     if beats is None:
@@ -202,12 +207,15 @@ def features_for_file(path: str | os.PathLike, fps: float = 30.0, sr: int = DEFA
     """:func:`music_features` of an audio file, cached on disk.
 
     The cache key covers the file's bytes, ``fps``, ``sr``, the given ``beats``
-    (or the beat tracker's source when they are tracked), :data:`FEATURE_VERSION`
-    and this module's source, so a changed song, setting, tracker or feature code
-    recomputes (even when nobody bumped the version).
+    (or the beat tracker's source when they are tracked), :data:`FEATURE_VERSION`,
+    this module's source and numpy's version (1.26 and 2.x differ in the last
+    bits, and Blender 4.5/5.0 and 5.2 share one cache), so a changed song,
+    setting, tracker, feature code or numpy recomputes.
     """
-    params = {"fps": repr(float(fps)), "sr": int(sr), "version": FEATURE_VERSION,
-              "source": _source_digest(__file__), "beats": _beats_token(beats)}
+    from . import spectral
+
+    params = {"fps": repr(float(fps)), "sr": int(sr), "version": FEATURE_VERSION, "numpy": np.__version__,
+              "source": _source_digest(__file__) + _source_digest(spectral.__file__), "beats": _beats_token(beats)}
     key = cache.make_key("features", cache.file_digest(path), params) if use_cache else None
     if key is not None:
         hit = cache.load(key)

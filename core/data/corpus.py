@@ -137,22 +137,24 @@ def find_takes(mocap_dir: str | os.PathLike, takes: Sequence[str] | None = None)
 
 
 def load_track(audio_path: str | os.PathLike) -> Track:
-    """A track's beat grid: NAME.json beside the audio (exact grid) or, without one,
+    """A dataset track's beat grid: NAME.json beside the audio (the music folder's
+    format, :mod:`choreo.core.audio.grid`, with ``duration_s``) or, without one,
     beats tracked from the audio (:func:`choreo.core.audio.beats.track_beats`)."""
+    from ..audio.grid import beat_grid_from_dict
+
     audio_path = Path(audio_path)
     json_path = audio_path.with_suffix(".json")
     if json_path.is_file():
         d = read_json(json_path)
-        try:
-            beats = np.asarray(d["beats"], dtype=np.float64)
-            downbeats = np.asarray(d["downbeats"], dtype=np.float64)
-            meter = int(d["meter"][0])
-            duration = float(d["duration_s"])
-        except (ValueError, KeyError, TypeError, IndexError) as exc:
-            raise ChoreoInputError(json_path, f"unreadable beat grid ({exc})") from None
-        if len(beats) < 2 or len(downbeats) < 1 or np.any(np.diff(beats) <= 0):
-            raise ChoreoInputError(json_path, "beat grid needs at least two increasing beats and a downbeat")
-        return Track(audio_path.stem, audio_path, json_path, beats, downbeats, meter, duration)
+        grid = beat_grid_from_dict(d, json_path)
+        duration = d.get("duration_s")
+        if isinstance(duration, bool) or not isinstance(duration, (int, float)) or not duration > 0:
+            raise ChoreoInputError(json_path, f"beat grid: 'duration_s' must be the track's length in "
+                                              f"seconds, not {duration!r}")
+        if len(grid.downbeats) < 1:
+            raise ChoreoInputError(json_path, "beat grid needs at least one downbeat")
+        return Track(audio_path.stem, audio_path, json_path, grid.beats, grid.downbeats, grid.meter,
+                     float(duration))
     from ..audio.beats import track_beats
     from ..audio.io import load_audio
 

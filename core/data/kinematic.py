@@ -21,10 +21,8 @@ minima of the mean joint speed. Choices, each a parameter:
 from __future__ import annotations
 
 import numpy as np
-from scipy.ndimage import gaussian_filter1d
-from scipy.signal import find_peaks
-
 from ..motion import Motion
+from ..signal import find_peaks, gaussian_filter1d
 
 
 def joint_speed(motion: Motion, sigma_s: float = 0.05) -> np.ndarray:

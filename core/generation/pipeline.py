@@ -6,9 +6,10 @@ Steps (see ``docs/generation.md``):
    by path and sha256;
 2. the song is read at the model's sample rate (16 kHz), loudness-normalised
    as in training (:func:`~choreo.core.models.conditioning.normalize_loudness`);
-3. beats come from a ``NAME.json`` beat grid beside the audio when there is
-   one (:func:`~choreo.core.data.corpus.load_track`), else from
-   :func:`~choreo.core.audio.beats.track_beats`; sections from
+3. beats come from the beat grid the caller gives (``beat_grid``: a JSON file
+   read by :func:`~choreo.core.audio.grid.read_beat_grid`, or a BeatMap), else
+   from :func:`~choreo.core.audio.beats.track_beats`; a JSON file that happens
+   to sit beside the song is never read; sections from
    :func:`~choreo.core.audio.sections.find_sections`;
 4. every frame's 0.1 s audio piece is encoded in chunks, windows run through
    the GRU and are blended (:mod:`.windows`), the features are denormalised
@@ -147,38 +148,38 @@ def _check_range(path: Path, start, end, duration: float | None) -> tuple[float,
     return s, e
 
 
-def _grid_beats(path: Path) -> tuple[np.ndarray, np.ndarray, int] | None:
-    """Beats, downbeats (file time) and meter from a ``NAME.json`` grid beside the audio."""
-    if not path.with_suffix(".json").is_file():
-        return None
-    from ..data.corpus import load_track
+def _grid(beat_grid):
+    """A BeatMap (file time) from a beat-grid file path or BeatMap; None passes through."""
+    from ..audio.beats import BeatMap
+    from ..audio.grid import read_beat_grid
 
-    track = load_track(path)
-    return track.beats, track.downbeats, track.meter
+    if beat_grid is None or isinstance(beat_grid, BeatMap):
+        return beat_grid
+    return read_beat_grid(beat_grid)
 
 
-def _grid_part(path: Path, start: float, duration: float):
-    """(beats, downbeats, tempo, meter) of the grid beside ``path`` inside
-    ``start … start + duration``, on that part's time base; all None without a grid."""
-    grid = _grid_beats(path)
+def _grid_part(grid, start: float, duration: float):
+    """(beats, downbeats, tempo, meter) of ``grid`` inside ``start … start + duration``
+    on that part's time base; all None without a grid."""
+    from ..audio.grid import grid_part
+
     if grid is None:
         return None, None, None, None
-    beats, downbeats = (g[(g >= start - 1e-6) & (g < start + duration)] - start for g in grid[:2])
-    return beats, downbeats, 60.0 / float(np.median(np.diff(grid[0]))), grid[2]
+    part = grid_part(grid, start, duration)
+    return part.beats, part.downbeats, part.tempo, part.meter
 
 
 # -- generation -------------------------------------------------------------------
 
 def generate_dance(audio: str | os.PathLike, *, weights=None, seed: int = 0, energy: float = 1.0,
-                   start: float | None = None, end: float | None = None,
+                   start: float | None = None, end: float | None = None, beat_grid=None,
                    progress: ProgressFn | None = None) -> Dance:
     """Generate a dance for an audio file.
 
     Parameters
     ----------
     audio : str or Path
-        wav/flac/ogg/mp3/aiff. A ``NAME.json`` beat grid beside it (bpm, meter,
-        beats, downbeats) is used instead of beat tracking.
+        wav/flac/ogg/mp3/aiff.
     weights : str, Path or None
         Generator weights file or registry name; None = shipped ``default``.
     seed : int
@@ -187,6 +188,9 @@ def generate_dance(audio: str | os.PathLike, *, weights=None, seed: int = 0, ene
         Multiplier of the corpus's mean squared joint speed (0.1–10; 1 = typical).
     start, end : float or None
         Seconds into the file (None = its start / end).
+    beat_grid : str, Path, BeatMap or None
+        The song's beats (file time) instead of beat tracking: a beat-grid JSON
+        file (:mod:`~choreo.core.audio.grid`) or a BeatMap.
     progress : ProgressFn, optional
 
     Returns
@@ -200,11 +204,11 @@ def generate_dance(audio: str | os.PathLike, *, weights=None, seed: int = 0, ene
         Missing/unreadable/silent audio, NaN samples, start/end out of range,
         missing, corrupt or wrong weights.
     """
-    return _generate_file(audio, "3d", weights, seed, energy, start, end, progress)
+    return _generate_file(audio, "3d", weights, seed, energy, start, end, beat_grid, progress)
 
 
 def generate_pose2d(audio: str | os.PathLike, *, weights=None, seed: int = 0, energy: float = 1.0,
-                    start: float | None = None, end: float | None = None,
+                    start: float | None = None, end: float | None = None, beat_grid=None,
                     progress: ProgressFn | None = None) -> Dance2D:
     """Front-view OpenPose-18 keypoints for an audio file, from a 2D generator.
 
@@ -219,21 +223,22 @@ def generate_pose2d(audio: str | os.PathLike, *, weights=None, seed: int = 0, en
     Dance2D
         ``keypoints`` (T, 18, 2): x right, z up, metres, at the model's fps.
     """
-    return _generate_file(audio, "2d", weights, seed, energy, start, end, progress)
+    return _generate_file(audio, "2d", weights, seed, energy, start, end, beat_grid, progress)
 
 
-def _generate_file(audio, mode: str, weights, seed, energy, start, end, progress):
-    """What generate_dance and generate_pose2d share: weights first (fail fast),
-    the part of the file, its beat grid or tracked beats, then the network."""
+def _generate_file(audio, mode: str, weights, seed, energy, start, end, beat_grid, progress):
+    """What generate_dance and generate_pose2d share: weights and grid first (fail
+    fast), the part of the file, the grid's part or tracked beats, then the network."""
     path = Path(audio)
     runtime, model = load_generator(weights)
     _check_mode(runtime, model, mode)
+    grid = _grid(beat_grid)
     s, e = _check_range(path, start, end, _audio_duration(path) if path.is_file() else None)
     from ..audio.io import load_audio
 
     report(progress, 0.0, "loading audio")
     y, sr = load_audio(path, sr=runtime.cfg.sample_rate, offset=s, duration=None if e is None else e - s)
-    beats, downbeats, tempo, meter = _grid_part(path, s, len(y) / sr)
+    beats, downbeats, tempo, meter = _grid_part(grid, s, len(y) / sr)
     return _generate(y, sr, beats=beats, downbeats=downbeats, tempo=tempo, meter=meter, name=str(path),
                      audio_path=str(path), audio_start=s, runtime=runtime, model=model, seed=seed,
                      energy=energy, progress=scaled(progress, 0.03, 1.0), mode=mode)
@@ -252,14 +257,15 @@ def _check_mode(runtime: GeneratorRuntime, model: str, mode: str) -> None:
 
 
 def generate_from_samples(y: np.ndarray, sr: int, *, beats=None, downbeats=None, audio_path: str | None = None,
-                          audio_start: float = 0.0, weights=None, seed: int = 0, energy: float = 1.0,
-                          progress: ProgressFn | None = None) -> Dance:
+                          audio_start: float = 0.0, beat_grid=None, weights=None, seed: int = 0,
+                          energy: float = 1.0, progress: ProgressFn | None = None) -> Dance:
     """Generate a dance for mono samples ``y`` at ``sr`` Hz (resampled to the
     model's rate when needed).
 
     ``beats``/``downbeats`` (s from the start of ``y``) skip beat tracking;
-    without them a ``NAME.json`` grid beside ``audio_path`` is used (its part
-    from ``audio_start`` on), else the beats are tracked. ``audio_path`` and
+    without them a ``beat_grid`` (file or BeatMap in file time, as for
+    :func:`generate_dance`) gives its part from ``audio_start`` on; else the
+    beats are tracked. ``audio_path`` and
     ``audio_start`` are recorded in the dance; ``audio_path`` names the audio
     in error messages. ``weights`` may also be a loaded
     :class:`~.runtime.GeneratorRuntime`. Other parameters as :func:`generate_dance`.
@@ -269,8 +275,8 @@ def generate_from_samples(y: np.ndarray, sr: int, *, beats=None, downbeats=None,
     else:
         runtime, model = load_generator(weights)
     tempo = meter = None
-    if beats is None and audio_path and os.path.isfile(audio_path) and sr > 0:
-        beats, downbeats, tempo, meter = _grid_part(Path(audio_path), float(audio_start), np.size(y) / sr)
+    if beats is None and beat_grid is not None and sr > 0:
+        beats, downbeats, tempo, meter = _grid_part(_grid(beat_grid), float(audio_start), np.size(y) / sr)
     return _generate(np.asarray(y), sr, beats=beats, downbeats=downbeats, tempo=tempo, meter=meter,
                      name=audio_path or "audio samples", audio_path=audio_path, audio_start=audio_start,
                      runtime=runtime, model=model, seed=seed, energy=energy, progress=progress)
@@ -299,9 +305,9 @@ def _generate(y, sr, *, beats, downbeats, tempo, meter, name, audio_path, audio_
         db = 20 * math.log10(max(peak, 1e-12))
         raise ChoreoInputError(name, f"audio is silent (peak {db:.0f} dBFS): nothing to dance to")
     if sr != cfg.sample_rate:
-        import librosa
+        from ..audio.resample import resample
 
-        y = librosa.resample(y, orig_sr=sr, target_sr=cfg.sample_rate, res_type="soxr_hq").astype(np.float32)
+        y = resample(y, sr, cfg.sample_rate)
         sr = cfg.sample_rate
     t0 = time.perf_counter()
     duration = len(y) / sr
@@ -426,9 +432,8 @@ SMOOTH_SECONDS = 0.05
 def _decode(feats: np.ndarray, fps: float, name: str):
     """Joint positions from the origin facing -y, de-jittered, with constant
     bone lengths (the generator lets them vary ≈15 %), feet on the floor."""
-    from scipy.ndimage import gaussian_filter1d
-
     from ..models.representation import decode_3d
+    from ..signal import gaussian_filter1d
 
     if not np.all(np.isfinite(feats)):
         raise ChoreoInputError(name, "the generator produced non-finite poses (are the weights sane?)")

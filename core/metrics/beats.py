@@ -32,11 +32,9 @@ grow from 8 ms at 60 fps to 17 ms at 30 fps).
 from __future__ import annotations
 
 import numpy as np
-from scipy.ndimage import gaussian_filter1d
-from scipy.signal import argrelextrema
-
 from ..data.kinematic import kinematic_beats
 from ..motion import Motion
+from ..signal import argrelmin, gaussian_filter1d
 
 SIGMA_S = 3.0 / 60.0            # BAS Gaussian, both variants
 BAILANDO_SMOOTH_S = 5.0 / 60.0  # Gaussian smoothing of the speed before Bailando's minima
@@ -87,7 +85,7 @@ def bailando_motion_beats(motion: Motion) -> np.ndarray:
     if len(v) < 3:
         return np.zeros(0)
     v = gaussian_filter1d(v, BAILANDO_SMOOTH_S * motion.fps, mode="reflect")
-    return t[argrelextrema(v, np.less)[0]]
+    return t[argrelmin(v)]
 
 
 motion_beats_bailando = bailando_motion_beats
@@ -102,7 +100,7 @@ def motion_beats_fact(motion: Motion) -> np.ndarray:
     if len(v) < 3:
         return np.zeros(0)
     order = max(1, int(round(FACT_ORDER_S * motion.fps)))
-    return t[argrelextrema(v, np.less, order=order)[0]]
+    return t[argrelmin(v, order=order)]
 
 
 # -- scores on beat times --------------------------------------------------------

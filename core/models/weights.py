@@ -5,25 +5,27 @@ A weights file holds float tensors and, in its safetensors metadata, a
 on and how. The weights Choreo ships are listed with their sha256 in
 ``weights/weights.json``; :func:`load_weights` checks a file against it so a
 truncated or altered file is reported by name with the expected checksum.
-Loading needs numpy and the ``safetensors`` package only (no torch).
+An install may hold only some of the registered files (the extension zip
+ships ``default`` alone): :func:`installed_models` lists those present, and
+:func:`shipped_path` says so for one that is not. Reading and writing need
+numpy only (:mod:`.safetensors`; no torch, no safetensors package).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import struct
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import ChoreoInputError
 from ..fileio import atomic_path, sha256_file
+from .safetensors import read_safetensors, write_safetensors
 
 WEIGHTS_DIR = Path(__file__).resolve().parents[2] / "weights"
 REGISTRY = WEIGHTS_DIR / "weights.json"
 DEFAULT_MODEL = "default"
-_MAX_HEADER = 100 * 1024 * 1024
 
 
 def registry() -> dict:
@@ -34,13 +36,29 @@ def registry() -> dict:
         return json.load(f)
 
 
+def installed_models() -> list[str]:
+    """Names in :func:`registry` whose weights file is present in this install, sorted."""
+    return sorted(n for n, e in registry().items() if (WEIGHTS_DIR / e["file"]).is_file())
+
+
 def shipped_path(name: str = DEFAULT_MODEL) -> Path:
-    """Path of the shipped weights called ``name`` (see :func:`registry`)."""
+    """Path of the shipped weights called ``name`` (see :func:`registry`).
+
+    Raises :class:`ChoreoInputError` for a name the registry does not know, or
+    one whose file is not part of this install (the extension ships only
+    ``default``; the other models live in the source repository).
+    """
     reg = registry()
     if name not in reg:
         known = ", ".join(sorted(reg)) or "none"
         raise ChoreoInputError(REGISTRY, f"no shipped weights named {name!r} (known: {known})")
-    return WEIGHTS_DIR / reg[name]["file"]
+    path = WEIGHTS_DIR / reg[name]["file"]
+    if not path.is_file():
+        have = ", ".join(installed_models()) or "none"
+        raise ChoreoInputError(REGISTRY, f"the {name} weights are not part of this install (installed: "
+                                         f"{have}); copy {reg[name]['file']} from the Choreo repository's "
+                                         f"weights/ folder into {WEIGHTS_DIR}, or pass the file itself")
+    return path
 
 
 def expected_sha256(path: str | os.PathLike) -> str | None:
@@ -54,28 +72,8 @@ def expected_sha256(path: str | os.PathLike) -> str | None:
 
 def save_weights(path: str | os.PathLike, tensors: dict[str, np.ndarray], meta: dict) -> str:
     """Write ``tensors`` (name → array) and ``meta`` atomically; returns the sha256."""
-    from safetensors.numpy import save_file
-
-    arrays = {k: np.ascontiguousarray(v) for k, v in tensors.items()}
-    with atomic_path(path, suffix=".safetensors") as tmp:
-        save_file(arrays, tmp, metadata={"choreo": json.dumps(meta, sort_keys=True)})
+    write_safetensors(path, tensors, metadata={"choreo": json.dumps(meta, sort_keys=True)})
     return sha256_file(path)
-
-
-def _check_header(path: Path) -> None:
-    """Reject files that are not safetensors before handing them to the parser."""
-    size = path.stat().st_size
-    with open(path, "rb") as f:
-        head = f.read(8)
-        if len(head) < 8:
-            raise ChoreoInputError(path, "not a safetensors weights file (too short)")
-        (n,) = struct.unpack("<Q", head)
-        if n > min(size - 8, _MAX_HEADER):
-            raise ChoreoInputError(path, "not a safetensors weights file (bad header length)")
-        try:
-            json.loads(f.read(n))
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            raise ChoreoInputError(path, "not a safetensors weights file (unreadable header)") from None
 
 
 def load_weights(path: str | os.PathLike, expected: str | None = None) -> tuple[dict[str, np.ndarray], dict]:
@@ -85,9 +83,6 @@ def load_weights(path: str | os.PathLike, expected: str | None = None) -> tuple[
     is a shipped file; a mismatch raises :class:`ChoreoInputError` naming the
     file and the expected checksum.
     """
-    from safetensors import SafetensorError
-    from safetensors.numpy import load_file
-
     path = Path(path)
     if not path.is_file():
         raise ChoreoInputError(path, "weights file not found")
@@ -97,15 +92,11 @@ def load_weights(path: str | os.PathLike, expected: str | None = None) -> tuple[
         if actual != expected:
             raise ChoreoInputError(path, f"weights file is corrupt or altered: sha256 {actual[:16]}…, "
                                          f"expected {expected}")
-    _check_header(path)
     try:
-        tensors = load_file(str(path))
-        from safetensors import safe_open
-
-        with safe_open(str(path), framework="numpy") as f:
-            raw = (f.metadata() or {}).get("choreo")
-    except (SafetensorError, OSError, ValueError) as exc:
-        raise ChoreoInputError(path, f"unreadable safetensors weights ({exc})") from None
+        tensors, metadata = read_safetensors(path)
+    except ChoreoInputError as exc:
+        raise ChoreoInputError(path, f"not a safetensors weights file ({exc.problem})") from None
+    raw = metadata.get("choreo")
     if raw is None:
         raise ChoreoInputError(path, "safetensors file has no Choreo metadata (not Choreo weights)")
     try:

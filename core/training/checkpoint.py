@@ -9,7 +9,9 @@ A checkpoint is two files in the run folder:
   bit-generator state, the training config, the history of logged losses, and
   the sha256 of the tensors file (so a JSON never pairs with another step's tensors).
 
-Both are written atomically, tensors first.
+Both are written atomically, tensors first. The tensors file goes through
+:mod:`choreo.core.models.safetensors` as numpy arrays of the tensors' own
+dtypes, so a resume restores every bit.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import torch
 
 from ..errors import ChoreoInputError
 from ..fileio import atomic_path, read_json
+from ..models.safetensors import read_safetensors, write_safetensors
 from ..models.weights import sha256_file
 
 TENSORS = "checkpoint.safetensors"
@@ -41,11 +44,16 @@ def _optim_tensors(name: str, opt: torch.optim.Optimizer) -> tuple[dict, dict]:
     return tensors, {"param_groups": sd["param_groups"], "scalars": scalars}
 
 
+def _to_numpy(name: str, t: torch.Tensor) -> np.ndarray:
+    """A CPU tensor's values as a numpy array of the same dtype and shape (0-d stays 0-d)."""
+    if t.dtype == torch.bfloat16:  # no numpy bfloat16; the reader would widen it to float32
+        raise TypeError(f"checkpoint tensor {name!r} is bfloat16, which checkpoints do not store")
+    return t.detach().cpu().contiguous().numpy()
+
+
 def save_checkpoint(folder: str | os.PathLike, step: int, modules: dict, optimizers: dict,
                     np_rng: np.random.Generator, extra: dict) -> Path:
     """Write the checkpoint of ``step`` into ``folder``; returns the JSON path."""
-    from safetensors.torch import save_file
-
     folder = Path(folder)
     tensors = {f"module/{n}/{k}": v.detach().cpu().contiguous() for n, m in modules.items()
                for k, v in m.state_dict().items()}
@@ -55,8 +63,8 @@ def save_checkpoint(folder: str | os.PathLike, step: int, modules: dict, optimiz
         tensors.update(t)
         groups[n] = g
     tensors["rng/torch"] = torch.get_rng_state()
-    with atomic_path(folder / TENSORS, suffix=".safetensors") as tmp:
-        save_file(tensors, tmp, metadata={"step": str(step)})
+    write_safetensors(folder / TENSORS, {k: _to_numpy(k, v) for k, v in tensors.items()},
+                      metadata={"step": str(step)})
     state = {"step": step, "optimizers": groups, "numpy_rng": np_rng.bit_generator.state,
              "tensors_sha256": sha256_file(folder / TENSORS), **extra}
     with atomic_path(folder / STATE, suffix=".json") as tmp:
@@ -72,15 +80,13 @@ def has_checkpoint(folder: str | os.PathLike) -> bool:
 def load_checkpoint(folder: str | os.PathLike, modules: dict, optimizers: dict,
                     np_rng: np.random.Generator, device: torch.device) -> dict:
     """Restore modules, optimizers and RNG states in place; returns the JSON state."""
-    from safetensors.torch import load_file
-
     folder = Path(folder)
     if not has_checkpoint(folder):
         raise ChoreoInputError(folder, "no checkpoint to resume from (checkpoint.json/.safetensors missing)")
     state = read_json(folder / STATE)
     if sha256_file(folder / TENSORS) != state.get("tensors_sha256"):
         raise ChoreoInputError(folder / TENSORS, "checkpoint tensors do not match checkpoint.json (partial write?)")
-    tensors = load_file(str(folder / TENSORS))
+    tensors = {k: torch.from_numpy(v) for k, v in read_safetensors(folder / TENSORS)[0].items()}
     for n, m in modules.items():
         prefix = f"module/{n}/"
         sd = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}

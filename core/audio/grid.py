@@ -1,0 +1,89 @@
+"""Beat grids given by the user: a JSON file of beat and downbeat times.
+
+A grid replaces beat tracking when the user (``--beats FILE``, the panel's
+Beat Grid field) or a dataset (``NAME.json`` beside each track of a corpus's
+music folder) supplies it. Nothing reads a grid because it happens to sit
+beside a song. The format is the one the shared music ships::
+
+    {"beats": [0.5, 1.0, ...],        # seconds, strictly increasing, >= 2
+     "downbeats": [0.5, 2.5, ...],    # seconds, optional (default: every meter-th beat)
+     "meter": [4, 4],                 # beats per bar, or [beats, unit]; optional (default 4)
+     "bpm": 120.0}                    # optional; else from the median beat interval
+
+Every problem is one :class:`~choreo.core.errors.ChoreoInputError` naming the file.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+
+import numpy as np
+
+from ..errors import ChoreoInputError
+from ..fileio import read_json
+from .beats import BeatMap
+
+#: Beats per bar a grid may declare.
+METER_RANGE = (1, 32)
+
+
+def _times(path, d: dict, key: str) -> np.ndarray:
+    v = d.get(key)
+    if not isinstance(v, list) or not all(isinstance(t, (int, float)) and not isinstance(t, bool) for t in v):
+        raise ChoreoInputError(path, f"beat grid: {key!r} must be a list of times in seconds"
+                                     f"{'' if v is None else f', not {type(v).__name__}'}")
+    t = np.asarray(v, dtype=np.float64)
+    if not np.all(np.isfinite(t)) or np.any(t < 0):
+        raise ChoreoInputError(path, f"beat grid: {key!r} holds a negative, NaN or infinite time")
+    if np.any(np.diff(t) <= 0):
+        raise ChoreoInputError(path, f"beat grid: {key!r} must be strictly increasing")
+    return t
+
+
+def _meter(path, d: dict) -> int:
+    m = d.get("meter", 4)
+    m = m[0] if isinstance(m, list) and m else m
+    if isinstance(m, bool) or not isinstance(m, (int, float)) or not float(m).is_integer() \
+            or not METER_RANGE[0] <= m <= METER_RANGE[1]:
+        raise ChoreoInputError(path, f"beat grid: 'meter' must be beats per bar ({METER_RANGE[0]}–"
+                                     f"{METER_RANGE[1]}) or [beats, unit], not {d.get('meter')!r}")
+    return int(m)
+
+
+def read_beat_grid(path: str | os.PathLike) -> BeatMap:
+    """The :class:`BeatMap` of a beat-grid JSON file (file time, seconds); see the module doc."""
+    return beat_grid_from_dict(read_json(path), path)
+
+
+def beat_grid_from_dict(d, path: str | os.PathLike) -> BeatMap:
+    """:func:`read_beat_grid` of already parsed JSON ``d``; ``path`` names it in errors."""
+    if not isinstance(d, dict):
+        raise ChoreoInputError(path, "beat grid must be a JSON object with a 'beats' list")
+    beats = _times(path, d, "beats")
+    if len(beats) < 2:
+        raise ChoreoInputError(path, f"beat grid needs at least two beats, has {len(beats)}")
+    meter = _meter(path, d)
+    if "downbeats" in d:
+        downbeats = _times(path, d, "downbeats")
+    else:
+        downbeats = beats[::meter].copy()
+    bpm = d.get("bpm")
+    if bpm is None:
+        tempo = 60.0 / float(np.median(np.diff(beats)))
+    elif isinstance(bpm, bool) or not isinstance(bpm, (int, float)) or not (math.isfinite(bpm) and bpm > 0):
+        raise ChoreoInputError(path, f"beat grid: 'bpm' must be a positive number, not {bpm!r}")
+    else:
+        tempo = float(bpm)
+    return BeatMap(tempo=tempo, beats=beats, downbeats=downbeats, meter=meter)
+
+
+def grid_part(grid: BeatMap, start: float, duration: float) -> BeatMap:
+    """The beats of ``grid`` inside ``[start, start + duration)`` on that part's time
+    base (seconds from ``start``); tempo and meter kept."""
+    def part(t):
+        t = np.asarray(t, np.float64)
+        return t[(t >= start - 1e-6) & (t < start + duration)] - start
+
+    return BeatMap(tempo=float(grid.tempo), beats=part(grid.beats), downbeats=part(grid.downbeats),
+                   meter=int(grid.meter))
