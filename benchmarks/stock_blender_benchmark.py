@@ -49,6 +49,10 @@ if install:
                                                     enable_on_install=True) == {"FINISHED"}
     bpy.ops.wm.save_userpref()
 install_s = time.perf_counter() - t
+if "bl_ext.user_default.choreo" not in bpy.context.preferences.addons:
+    # installed by the first session; a background Blender does not load saved
+    # preferences, so enable it as start-up does for an enabled extension
+    bpy.ops.preferences.addon_enable(module="bl_ext.user_default.choreo")
 assert "bl_ext.user_default.choreo" in bpy.context.preferences.addons
 sc = bpy.context.scene
 sc.render.fps, sc.render.fps_base = 30, 1.0
@@ -92,6 +96,7 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory(prefix="choreo_stock_bench_") as tmp:
         tmp = Path(tmp)
         zip_path = build_extension(tmp / "dist")
+        zip_mb = zip_path.stat().st_size / 1e6
         song = tmp / "song.wav"
         bars = max(1, int(round(args.minutes * 60 * 118 / 60 / 4)))
         write_demo_wav(song, bars=bars, tempo=118.0)
@@ -99,7 +104,7 @@ def main(argv=None) -> int:
         env["BLENDER_USER_RESOURCES"] = str(tmp / "user")
         after_install = _session(args.python, env, zip_path, song, 0, install=True)
         session = _session(args.python, env, zip_path, song, args.runs, install=False)
-    result = {"bpy": session["bpy"], "song_s": bars * 4 * 60 / 118.0, "zip_mb": zip_path.stat().st_size / 1e6,
+    result = {"bpy": session["bpy"], "song_s": bars * 4 * 60 / 118.0, "zip_mb": zip_mb,
               "install_s": after_install["install_s"], "first_after_install_s": after_install["first_s"],
               "first_new_session_s": session["first_s"], "warm_median_s": session["warm_median_s"],
               "warm_s": session["warm"], "heavy_modules": sorted(set(after_install["heavy_modules"])

@@ -33,8 +33,8 @@ def dance_frame_start(dance, scene) -> float:
     fps = scene_fps(scene)
     ed = scene.sequence_editor
     if dance.audio_path and ed is not None:
-        strips = ed.strips_all if hasattr(ed, "strips_all") else ed.sequences_all   # 5.0 / 4.5
-        for s in strips:
+        all_strips = ed.strips_all if hasattr(ed, "strips_all") else ed.sequences_all   # 5.0 / 4.5
+        for s in all_strips:
             if s.type != 'SOUND' or s.sound is None:
                 continue
             path = bpy.path.abspath(s.sound.filepath, library=s.sound.library)

@@ -26,6 +26,7 @@ import numpy as np
 
 from ..core.errors import ChoreoInputError
 from . import actions as act_utils
+from . import fcurve_eval
 from .animation import RigAnimation
 
 MAX_ROUNDS = 40          # after this, still-bad intervals are keyed on every frame
@@ -171,9 +172,9 @@ def _set_keys(fcs, frames: np.ndarray, values: np.ndarray, types: np.ndarray, ou
 
 
 def _evaluate(fcs, frames: np.ndarray) -> np.ndarray:
-    """(F, C) values of the F-curves at ``frames``, by Blender's own evaluation."""
-    fl = frames.astype(float).tolist()
-    return np.array([[fc.evaluate(f) for f in fl] for fc in fcs], np.float64).T
+    """(F, C) values of the F-curves at ``frames``, as Blender evaluates them
+    (:mod:`.fcurve_eval`: the same Bezier segments in numpy)."""
+    return fcurve_eval.evaluate(fcs, frames)
 
 
 def _split(values: np.ndarray, n_bones: int) -> tuple[np.ndarray, np.ndarray]:

@@ -341,3 +341,47 @@ def test_linked_rig_is_refused(tmp_path):
     with pytest.raises(ChoreoInputError, match="Linked.*library"):
         write_action(obj, anim, scene_fps=24, frame_start=1)
     assert not bpy.data.actions
+
+
+def test_numpy_fcurve_evaluation_equals_blenders():
+    """rigs.fcurve_eval (used to measure the On Beats error) gives what FCurve.evaluate
+    gives: auto, auto-clamped, vector and long free handles, fractional key frames,
+    frames before, between, on and after the keys."""
+    from bpy_extras import anim_utils
+
+    from choreo.rigs import actions, fcurve_eval
+
+    bpy.ops.wm.read_factory_settings(use_empty=True)
+    obj = bpy.data.objects.new("o", None)
+    bpy.context.scene.collection.objects.link(obj)
+    act = bpy.data.actions.new("t")
+    slot = act.slots.new(id_type='OBJECT', name='o')
+    obj.animation_data_create()
+    obj.animation_data.action, obj.animation_data.action_slot = act, slot
+    cb = anim_utils.action_ensure_channelbag_for_slot(act, slot)
+    rng = np.random.default_rng(0)
+    handle_types = ("AUTO_CLAMPED", "AUTO", "VECTOR")
+    for i in range(20):
+        fc = cb.fcurves.new(f'["p{i}"]', index=0)
+        n = int(rng.integers(1, 40))
+        fr = np.sort(rng.choice(np.arange(-10, 400), n, replace=False)).astype(np.float32)
+        if i % 4 == 0:
+            fr = fr + rng.random(n).astype(np.float32) * 0.5
+        vals = rng.standard_normal(n).astype(np.float32) * (10 if i % 2 else 0.1)
+        ht = np.full(n, actions.enum_value("handle_left_type", handle_types[i % 3]), np.int32)
+        actions.write_keys(fc, {"co": np.stack([fr, vals], 1), "handle_left_type": ht, "handle_right_type": ht,
+                                "interpolation": np.full(n, actions.enum_value("interpolation", "BEZIER"), np.int32)})
+        if i % 5 == 4:  # free handles longer than their segments: Blender shortens them
+            for kp in fc.keyframe_points:
+                kp.handle_left_type = kp.handle_right_type = 'FREE'
+                kp.handle_left = (kp.co.x - 30, kp.co.y + 3)
+                kp.handle_right = (kp.co.x + 30, kp.co.y - 3)
+    linear = cb.fcurves.new('["lin"]', index=0)  # not Bezier: evaluated by Blender itself
+    linear.keyframe_points.insert(0, 0.0).interpolation = 'LINEAR'
+    linear.keyframe_points.insert(10, 1.0)
+    frames = np.arange(-20, 420, 0.37)
+    mine = fcurve_eval.evaluate(list(cb.fcurves), frames)
+    ref = np.array([[fc.evaluate(f) for f in frames.tolist()] for fc in cb.fcurves]).T
+    # Blender solves the segment's cubic in single precision: 1e-4 relative to the curve's range
+    scale = np.maximum(np.abs(ref).max(axis=0), 1e-3)
+    assert (np.abs(mine - ref).max(axis=0) / scale).max() < 1e-4
