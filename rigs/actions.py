@@ -85,23 +85,16 @@ def new_fcurve(channelbag, data_path: str, index: int, group: str | None):
         return fc
 
 
-def read_keys(fc) -> dict[str, np.ndarray]:
-    """All keyframe attributes of F-curve ``fc`` as arrays (see :func:`write_keys`)."""
+def read_keys(fc, names=None) -> dict[str, np.ndarray]:
+    """Keyframe attributes of F-curve ``fc`` as arrays (see :func:`write_keys`):
+    all of them, or only ``names``."""
     kp = fc.keyframe_points
     n = len(kp)
     out: dict[str, np.ndarray] = {}
-    for name in _FLOAT2:
-        a = np.empty(2 * n, np.float32)
+    for name in (*_FLOAT2, *_ENUMS, *_FLOATS) if names is None else names:
+        a = np.empty(2 * n if name in _FLOAT2 else n, np.int32 if name in _ENUMS else np.float32)
         kp.foreach_get(name, a)
-        out[name] = a.reshape(n, 2)
-    for name in _ENUMS:
-        a = np.empty(n, np.int32)
-        kp.foreach_get(name, a)
-        out[name] = a
-    for name in _FLOATS:
-        a = np.empty(n, np.float32)
-        kp.foreach_get(name, a)
-        out[name] = a
+        out[name] = a.reshape(n, 2) if name in _FLOAT2 else a
     return out
 
 

@@ -44,16 +44,53 @@ class RigSkeleton:
     def pose_matrices(self, basis: np.ndarray) -> np.ndarray:
         """(T, N, 4, 4) armature-space pose matrices from per-bone ``basis``
         (T, N, 4, 4) = ``pose_bone.matrix_basis``, as Blender composes them."""
-        T, N = basis.shape[:2]
-        out = np.empty((T, N, 4, 4))
-        inv_rest = np.linalg.inv(self.rest)
-        for b in range(N):
+        basis = np.asarray(basis, np.float64)
+        R, t = self.pose_transforms(basis[..., :3, :3], basis[..., :3, 3])
+        out = np.zeros(R.shape[:2] + (4, 4))
+        out[..., :3, :3], out[..., :3, 3], out[..., 3, 3] = R, t, 1.0
+        return out
+
+    def pose_transforms(self, rot: np.ndarray, loc: np.ndarray | None = None,
+                        bones: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Armature-space pose of every bone as rotation (T, N, 3, 3) and head
+        position (T, N, 3), from ``matrix_basis`` rotations ``rot`` (T, N, 3, 3) and
+        locations ``loc`` (T, N, 3, None = zero); Blender's composition
+        ``pose[b] = pose[parent] @ rest[parent]⁻¹ @ rest[b] @ basis[b]`` on 3×3
+        blocks and translations (less than half the work of 4×4 products).
+        ``bones`` (indices, parents included) limits the work to those bones;
+        the others are left zero."""
+        T, N = rot.shape[:2]
+        R, t = np.zeros((T, N, 3, 3)), np.zeros((T, N, 3))
+        rel = self._relative_rest()
+        for b in (range(N) if bones is None else np.sort(bones)):
+            CR, Ct = rel[b, :3, :3], rel[b, :3, 3]
+            local_R = CR @ rot[:, b]                                  # (T, 3, 3)
+            local_t = Ct if loc is None else Ct + loc[:, b] @ CR.T     # (T, 3)
             p = int(self.parents[b])
             if p < 0:
-                out[:, b] = self.rest[b] @ basis[:, b]
+                R[:, b], t[:, b] = local_R, local_t
             else:
-                out[:, b] = out[:, p] @ (inv_rest[p] @ self.rest[b]) @ basis[:, b]
-        return out
+                R[:, b] = R[:, p] @ local_R
+                t[:, b] = np.einsum("tij,tj->ti", R[:, p], np.broadcast_to(local_t, (T, 3))) + t[:, p]
+        return R, t
+
+    def _relative_rest(self) -> np.ndarray:
+        """(N, 4, 4) ``rest[parent]⁻¹ @ rest[b]`` (``rest[b]`` for roots), cached."""
+        rel = getattr(self, "_rel", None)
+        if rel is None:
+            inv = np.linalg.inv(self.rest)
+            rel = np.array([self.rest[b] if p < 0 else inv[p] @ self.rest[b] for b, p in enumerate(self.parents)])
+            self._rel = rel  # rest data never changes after construction
+        return rel
+
+    def ancestors(self, bones) -> np.ndarray:
+        """Indices of ``bones`` and all their ancestors."""
+        keep = set()
+        for b in bones:
+            while b >= 0 and b not in keep:
+                keep.add(int(b))
+                b = int(self.parents[b])
+        return np.array(sorted(keep), int)
 
 
 @dataclass
@@ -100,13 +137,21 @@ class RigAnimation:
                         root_location: np.ndarray | None = None) -> np.ndarray:
         """(T, J, 3) armature-space positions of the mapped joints by forward
         kinematics (defaults: this animation's own rotations and root location)."""
-        pose = self.skeleton.pose_matrices(self.basis_matrices(rotations, root_location))
+        rot = self.rotations if rotations is None else np.asarray(rotations, np.float64)
+        loc = self.root_location if root_location is None else np.asarray(root_location, np.float64)
+        skel = self.skeleton
+        T, N = len(rot), len(skel.names)
+        basis_R = np.broadcast_to(np.eye(3), (T, N, 3, 3)).copy()
+        for k, name in enumerate(self.bone_names):
+            basis_R[:, skel.index(name)] = quat_to_matrix(rot[:, k])
+        basis_t = np.zeros((T, N, 3))
+        basis_t[:, skel.index(self.root_bone)] = loc
+        joint_idx = [skel.index(name) for name in self.joint_bones]
+        R, t = skel.pose_transforms(basis_R, basis_t, bones=skel.ancestors(joint_idx))
         at_tail = self.joint_at_tail or [False] * len(self.joint_bones)
-        out = np.empty((pose.shape[0], len(self.joint_bones), 3))
-        for j, (name, tail) in enumerate(zip(self.joint_bones, at_tail)):
-            b = self.skeleton.index(name)
-            m = pose[:, b]
-            out[:, j] = m[:, :3, 3] + (m[:, :3, 1] * self.skeleton.lengths[b] if tail else 0.0)
+        out = np.empty((T, len(joint_idx), 3))
+        for j, (b, tail) in enumerate(zip(joint_idx, at_tail)):
+            out[:, j] = t[:, b] + (R[:, b, :, 1] * skel.lengths[b] if tail else 0.0)
         return out
 
     def error(self, rotations: np.ndarray | None = None, root_location: np.ndarray | None = None) -> np.ndarray:

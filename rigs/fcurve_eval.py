@@ -121,11 +121,12 @@ def evaluate(fcs, frames: np.ndarray) -> np.ndarray:
     """
     from .actions import read_keys
 
+    wanted = ("co", "handle_left", "handle_right", "interpolation")
     frames = np.asarray(frames, np.float64)
     out = np.empty((len(frames), len(fcs)))
     groups: dict[bytes, list] = {}
     for c, fc in enumerate(fcs):
-        keys = read_keys(fc)
+        keys = read_keys(fc, wanted)
         if not _reproducible(fc, keys):
             out[:, c] = [fc.evaluate(f) for f in frames.tolist()]
             continue

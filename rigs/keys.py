@@ -281,14 +281,20 @@ def write_action_undoable(arm_obj, anim: RigAnimation, *, scene_fps: float, fram
         ref_pos = anim.joint_positions(rot, loc)
         n_bones = len(anim.bone_names)
 
+        last: dict = {}
+
         def place(keys: np.ndarray) -> np.ndarray:
             types = np.where(np.isin(keys, beat_idx) | (keys == 0) | (keys == len(frames) - 1),
                              _KEYFRAME, _BREAKDOWN).astype(np.int32)
             t0 = time.perf_counter()
             _set_keys(fcs, frames[keys].astype(np.float32), ref_vals[keys], types, outside)
             write_time[0] += time.perf_counter() - t0
-            ev_rot, ev_loc = _split(_evaluate(fcs, frames), n_bones)
-            return np.linalg.norm(anim.joint_positions(ev_rot, ev_loc) - ref_pos, axis=-1)   # (F, J)
+            dirty = _changed_frames(last.get("keys"), keys, len(frames))
+            err = last["err"].copy() if "err" in last else np.empty(ref_pos.shape[:2])
+            ev_rot, ev_loc = _split(_evaluate(fcs, frames[dirty]), n_bones)
+            err[dirty] = np.linalg.norm(anim.joint_positions(ev_rot, ev_loc) - ref_pos[dirty], axis=-1)
+            last.update(keys=keys, err=err)
+            return err   # (F, J)
 
         if mode == "dense":
             keys = np.arange(len(frames))
@@ -306,6 +312,22 @@ def write_action_undoable(arm_obj, anim: RigAnimation, *, scene_fps: float, fram
                        frames=(int(frames[keys[0]]), int(frames[keys[-1]])), channels=len(channels),
                        rounds=rounds, write_seconds=float(write_time[0]))
     return report, swap
+
+
+def _changed_frames(before: np.ndarray | None, keys: np.ndarray, n_frames: int) -> np.ndarray:
+    """Frames (indices) whose curve values can differ after keys ``before`` became
+    ``keys`` (a superset): an auto handle depends on the key's two neighbours, so
+    a key added between a and b reshapes the segments from a's left neighbour to
+    b's right neighbour; elsewhere the curves are unchanged."""
+    if before is None:
+        return np.arange(n_frames)
+    pos = np.searchsorted(keys, np.setdiff1d(keys, before))
+    lo = np.where(pos >= 2, keys[np.maximum(pos - 2, 0)], 0)
+    hi = np.where(pos + 2 < len(keys), keys[np.minimum(pos + 2, len(keys) - 1)], n_frames - 1)
+    mark = np.zeros(n_frames + 1, np.int64)
+    np.add.at(mark, lo, 1)
+    np.add.at(mark, hi + 1, -1)
+    return np.nonzero(np.cumsum(mark[:-1]) > 0)[0]
 
 
 def _refine(place, n_frames: int, beat_idx: np.ndarray, tol: float):

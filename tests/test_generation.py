@@ -183,6 +183,23 @@ def test_energy_and_range(song, weights_file):
                                                              end=12.0).motion.joints)
 
 
+def test_regenerating_the_same_song_reuses_analysis_exactly(song, weights_file):
+    """Generate again on the same samples reuses beats, sections and audio codes
+    (pipeline._RECENT); the dances are the very same as computed afresh."""
+    path, _ = song
+    y, sr = sf.read(path, dtype="float32")
+    pipeline._RECENT.clear()
+    fresh = generate_from_samples(y, sr, weights=weights_file, seed=3)
+    generate_from_samples(y, sr, weights=weights_file, seed=4)
+    again = generate_from_samples(y, sr, weights=weights_file, seed=3)
+    assert np.array_equal(fresh.motion.joints, again.motion.joints)
+    assert np.array_equal(fresh.beats, again.beats) and np.array_equal(fresh.sections, again.sections)
+    other = y.copy()
+    other[sr:2 * sr] *= 0.5  # another song: recomputed, not served from the cache
+    assert not np.array_equal(generate_from_samples(other, sr, weights=weights_file, seed=3).motion.joints,
+                              fresh.motion.joints)
+
+
 def test_json_beside_the_song_is_never_read(song, weights_file, tmp_path):
     """Only an explicit grid replaces tracking: a metadata JSON beside the song changes nothing."""
     import shutil

@@ -52,6 +52,26 @@ SILENCE_PEAK = 1e-4
 ENERGY_RANGE = (0.1, 10.0)
 _CACHE: dict[tuple[str, str], GeneratorRuntime] = {}
 _CACHE_SIZE = 4
+# The last song's analysis and audio codes, keyed on its samples: Generate again on
+# the same strip (another seed, energy, a range) skips both. Codes depend on the
+# samples and weights only, never on the seed; one song's worth is kept (~3 MB/min).
+_RECENT: dict = {}
+
+
+def _samples_key(y: np.ndarray, sr: int) -> tuple:
+    import hashlib
+
+    return (int(sr), len(y), hashlib.blake2b(np.ascontiguousarray(y).view(np.uint8), digest_size=16).hexdigest())
+
+
+def _recent(kind: str, key, compute):
+    """``compute()``, or its result for the same ``key`` the last time ``kind`` was asked."""
+    hit = _RECENT.get(kind)
+    if hit is not None and hit[0] == key:
+        return hit[1]
+    value = compute()
+    _RECENT[kind] = (key, value)
+    return value
 
 
 # -- weights --------------------------------------------------------------------
@@ -311,12 +331,13 @@ def _generate(y, sr, *, beats, downbeats, tempo, meter, name, audio_path, audio_
         sr = cfg.sample_rate
     t0 = time.perf_counter()
     duration = len(y) / sr
+    song = _samples_key(y, sr)
 
     # Beats and sections (the analysis: slower than the model itself).
     if beats is None:
         if duration >= 4 * 60.0 / MIN_BPM:
-            bm = track_beats(y, sr, progress=scaled(progress, 0.0, 0.5), name=name)
-            beats, downbeats, tempo, meter = bm.beats, bm.downbeats, float(bm.tempo), int(bm.meter)
+            bm = _recent("beats", song, lambda: track_beats(y, sr, progress=scaled(progress, 0.0, 0.5), name=name))
+            beats, downbeats, tempo, meter = bm.beats.copy(), bm.downbeats.copy(), float(bm.tempo), int(bm.meter)
         else:  # shorter than one bar at the slowest tempo: no grid to find
             beats, downbeats, tempo, meter = np.zeros(0), np.zeros(0), 0.0, 4
     else:
@@ -327,7 +348,8 @@ def _generate(y, sr, *, beats, downbeats, tempo, meter, name, audio_path, audio_
         if tempo is None:
             tempo = 60.0 / float(np.median(np.diff(beats))) if len(beats) > 1 else 0.0
         meter = meter or _meter(beats, downbeats)
-    sections = _sections(y, sr, tempo, beats, downbeats, meter)
+    grid = (np.asarray(beats, np.float64).tobytes(), np.asarray(downbeats, np.float64).tobytes(), meter)
+    sections = _recent("sections", (song, grid), lambda: _sections(y, sr, tempo, beats, downbeats, meter)).copy()
     report(progress, 0.6, "sections")
 
     music = dict(beats=beats, downbeats=downbeats, sections=sections, audio_path=audio_path,
@@ -371,7 +393,10 @@ def _features(runtime: GeneratorRuntime, y: np.ndarray, sr: int, *, seed: int, e
               audio_start: float, progress: ProgressFn | None):
     """Blended, denormalised pose features of the whole song and the window plan."""
     cfg = runtime.cfg
-    code = encode_song(runtime, y, sr, progress=scaled(progress, 0.0, 0.6))
+    # the cached value holds the runtime, so its id cannot be reused by other weights
+    key = (_samples_key(y, sr), id(runtime))
+    code = _recent("codes", key, lambda: (runtime, encode_song(runtime, y, sr,
+                                                                progress=scaled(progress, 0.0, 0.6))))[1]
     T = len(code)
     cond = np.empty((T, cfg.cond_dim), np.float32)
     cond[:, 0] = math.log(energy) / float(runtime.energy_stats[1])
@@ -380,7 +405,6 @@ def _features(runtime: GeneratorRuntime, y: np.ndarray, sr: int, *, seed: int, e
     overlap = int(round(OVERLAP_SECONDS * cfg.fps))
     feats, plan = generate_features(runtime, code, cond, window=window, overlap=overlap,
                                     progress=scaled(progress, 0.6, 0.95))
-    del code, cond
     return feats, plan
 
 
