@@ -370,3 +370,12 @@ def test_registered_ui_is_findable():
         assert panels._menu_entry in getattr(bpy.types, menu)._dyn_ui_initialize()
     assert preferences.ChoreoPreferences.bl_idname == "choreo"
     assert bpy.ops.choreo.cancel.poll() is False  # nothing running
+
+
+def test_undecodable_strip_is_one_line_not_an_abort(files, tmp_path):
+    """Blender accepts a text file named .wav as a strip; decoding it through aud must
+    be a reported error (aud's data() on it would abort Blender), the scene unchanged."""
+    fake = tmp_path / "notes.wav"
+    fake.write_text("this is not audio\n" * 50)
+    sc, s = new_scene(files, song=str(fake))
+    _fails(sc, "notes.wav: not a readable audio file")
