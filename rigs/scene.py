@@ -25,19 +25,27 @@ FRAME_START = 1
 
 def add_music_strip(scene, audio_path: str, audio_start: float, n_frames: int, *, frame_start: int = FRAME_START):
     """A sound strip whose audible part starts ``audio_start`` s into the file at
-    scene frame ``frame_start`` and lasts ``n_frames`` frames (or to the file's end)."""
+    scene frame ``frame_start`` and lasts ``n_frames`` frames (or to the file's end).
+
+    The file is placed ``round(audio_start * fps)`` frames before ``frame_start``
+    and its left handle trimmed to ``frame_start`` (within half a frame of
+    ``audio_start``), so the song's own part plays under the dance; the path is
+    made absolute, so a relative song path (``cd songs && choreo generate x.ogg``)
+    still finds the file wherever the .blend is saved and opened.
+    """
+    audio_path = os.path.abspath(audio_path)
     if not os.path.isfile(audio_path):
         raise ChoreoInputError(audio_path, "music file of the dance not found")
     ed = scene.sequence_editor_create()
+    fps = scene.render.fps / scene.render.fps_base
+    skip = int(round(audio_start * fps))  # file frames before the dance
     try:
-        strip = ed.strips.new_sound("Music", audio_path, channel=1, frame_start=frame_start)
+        strip = ed.strips.new_sound("Music", audio_path, channel=1, frame_start=frame_start - skip)
     except RuntimeError as exc:  # Blender's message does not name the file
         raise ChoreoInputError(audio_path, f"Blender cannot read this sound ({exc})") from None
-    # Audible part = (frame_final_start - frame_start)/fps + sound_offset s into the file.
-    strip.sound_offset = float(audio_start)
-    fps = scene.render.fps / scene.render.fps_base
-    left = strips.content_frames(strip) - int(round(audio_start * fps))  # file frames after audio_start
+    left = strips.content_frames(strip) - skip  # file frames after audio_start
     strips.set_right_handle(strip, frame_start + max(1, min(n_frames, left)))
+    strips.set_left_handle(strip, frame_start)
     return strip
 
 

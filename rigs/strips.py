@@ -28,6 +28,10 @@ def right_handle(strip) -> float:
     return float(getattr(strip, _pick(strip, "right_handle", "frame_final_end")))
 
 
+def set_left_handle(strip, frame: int) -> None:
+    setattr(strip, _pick(strip, "left_handle", "frame_final_start"), int(frame))
+
+
 def set_right_handle(strip, frame: int) -> None:
     setattr(strip, _pick(strip, "right_handle", "frame_final_end"), int(frame))
 

@@ -92,6 +92,7 @@ def test_blend_reopens_with_keys_markers_and_strip(mocap_dir, song, tmp_path):
 
     audio = read_strip_audio(strip, sc)
     assert audio.frame_start == 1 and audio.offset == pytest.approx(2.0, abs=1e-6)
+    assert strip.sound_offset == 0.0  # the song's part is trimmed in, not delayed
     assert audio.duration == pytest.approx(4.0, abs=1 / 30)
     arm = bpy.data.objects[rep["armature"]]
     ad = arm.animation_data
@@ -168,3 +169,40 @@ def test_choreo_demo_end_to_end(tmp_path):
     for name in ("demo.wav", "demo_dance.npz", "demo.blend"):
         assert (tmp_path / "out" / name).is_file(), out.stdout
     assert "wrote" in out.stdout and "demo.blend" in out.stdout and "demo.mp4" not in out.stdout
+
+
+def test_relative_song_path_and_start_are_heard_where_the_dance_is(mocap_dir, song, tmp_path, monkeypatch):
+    """A song given by a relative path, a dance from 2 s into it: the saved .blend, opened
+    from another working directory, plays that part of the song from frame 1 (listened
+    to: Blender's own mixdown of the scene correlates with the song at 2 s, not at 0 s)."""
+    import soundfile as sf
+
+    from choreo.rigs.scene import write_dance_blend
+
+    monkeypatch.chdir(os.path.dirname(song[0]))
+    dance = bvh_dance(mocap_dir, song, seconds=4.0, audio_start=2.0)
+    dance.audio_path = os.path.basename(song[0])  # relative to the working directory
+    (tmp_path / "gen").mkdir()
+    out = tmp_path / "gen" / "dance.blend"
+    write_dance_blend(dance, out)
+    monkeypatch.chdir(tmp_path)
+    bpy.ops.wm.read_factory_settings(use_empty=True)
+    bpy.ops.wm.open_mainfile(filepath=str(out))
+    sc = bpy.context.scene
+    (strip,) = list(sc.sequence_editor.strips_all)
+    assert os.path.samefile(bpy.path.abspath(strip.sound.filepath), song[0])
+    mix = tmp_path / "mix.wav"
+    assert bpy.ops.sound.mixdown(filepath=str(mix), container="WAV", codec="PCM", format="F32",
+                                 mixrate=48000, accuracy=1024) == {"FINISHED"}
+    heard, rate = sf.read(mix, dtype="float32", always_2d=True)
+    heard = heard.mean(axis=1)[: int(3 * rate)]
+    y, sr = sf.read(song[0], dtype="float32", always_2d=True)
+    from choreo.core.audio.resample import resample
+
+    y = resample(y.mean(axis=1), sr, rate)
+
+    def match(at):
+        ref = y[int(at * rate):int(at * rate) + len(heard)]
+        return float(np.dot(ref, heard) / (np.linalg.norm(ref) * np.linalg.norm(heard) + 1e-12))
+
+    assert match(2.0) > 0.9 > 0.5 > match(0.0), (match(2.0), match(0.0))
