@@ -1,6 +1,8 @@
 """Audio analysis: loading, the synthesised demo track, beats, features, sections.
 
-Heavy libraries (librosa) load on first use, so importing this package is cheap.
+The analysis is numpy (spectral.py holds the librosa-defined functions), so it runs
+inside a stock Blender; soundfile (load_audio) and scipy (the demo synthesiser) are
+used only outside Blender, on first use.
 """
 
 from .demo import DemoTrack, synthesize_demo, write_demo_wav
