@@ -700,10 +700,9 @@ _HANN_ENBW = 1.50018310546875
 #: Each filter's spectrum drops its smallest coefficients holding this share of
 #: its L1 mass (librosa's ``sparsity=0.01``).
 _CQT_SPARSITY = 0.01
-#: Half-length of the factor-2 decimator: a Kaiser (beta 5) windowed sinc of
-#: 41 taps, cutoff at the output's Nyquist, taps summing to 1 (the design
-#: ``resample.py`` uses for a rate change of 1/2, written out here because this
-#: module imports nothing but numpy).
+#: Half-length of the factor-2 decimator: :func:`.resample.kaiser_sinc` for a
+#: rate change of 1/2 (a Kaiser (beta 5) windowed sinc of 41 taps, cutoff at the
+#: output's Nyquist, taps summing to 1).
 _HALF_TAPS = 20
 #: Outputs per row of the decimator's matrix product.
 _HALF_ROW = 32
@@ -717,9 +716,10 @@ def _halfband() -> Tuple[float, np.ndarray]:
     """``(centre, odd)``: the decimator's centre tap and its taps at odd offsets
     ``-19, -17, ..., 19`` from the centre (float32); the taps at even offsets
     other than 0 are zeros of the sinc."""
-    m = np.arange(-_HALF_TAPS, _HALF_TAPS + 1, dtype=np.float64)
-    h = 0.5 * np.sinc(0.5 * m) * np.kaiser(2 * _HALF_TAPS + 1, 5.0)
-    h /= h.sum()
+    from .resample import kaiser_sinc
+
+    h, half = kaiser_sinc(1, 2)
+    assert half == _HALF_TAPS
     return float(h[_HALF_TAPS]), _readonly(h[1::2].astype(np.float32))
 
 
