@@ -1,12 +1,19 @@
 """Reading the audible part of a Video Sequencer sound strip as samples.
 
-A strip plays part of its sound file: the file is placed at ``frame_start``,
-the handles trim it to ``[frame_final_start, frame_final_end)`` and
-``sound_offset`` shifts the file under the strip. With the scene rate
-``fps = render.fps / render.fps_base`` (23.976 is 24000/1001), the audible part
-is ``(frame_final_start - frame_start) / fps + sound_offset`` seconds into the
-file, lasting ``frame_final_duration / fps`` seconds, and it is heard from
-scene frame ``frame_final_start``. Everything here runs on the main thread.
+A strip plays part of its sound file: the file is placed at ``frame_start``
+(5.2: ``content_start``), the handles trim what is heard to the scene frames
+``[frame_final_start, frame_final_end)`` (5.2: ``left_handle``, ``right_handle``)
+and ``sound_offset`` *delays* the file under the handles. With the scene rate
+``fps = render.fps / render.fps_base`` (23.976 is 24000/1001), scene frame ``f``
+plays the file's second ``(f - frame_start) / fps - sound_offset`` (measured by
+mixdown on bpy 4.5.15, 5.0.1 and 5.2.3: +1 s hears the file's second 0 one second
+after ``frame_start``; -0.5 s hears its second 0.5 there; the handles stay where
+they are). So the audible part is ``(frame_final_start - frame_start) / fps -
+sound_offset`` seconds into the file, lasting ``frame_final_duration / fps``
+seconds, heard from scene frame ``frame_final_start``; where that start is before
+the file's (a delay longer than the left trim) the strip is silent until the file
+starts, and the part read starts there, at file second 0 (see
+:func:`strip_audible_range`). Everything here runs on the main thread.
 """
 
 from __future__ import annotations
@@ -35,11 +42,12 @@ class StripAudio:
     path : str
         The sound file on disk (absolute; ``""`` for a packed sound).
     offset : float
-        Seconds into the file where the audible part starts.
+        Seconds into the file where the audible part starts (>= 0).
     duration : float
         Seconds of the audible part.
     frame_start : float
-        Scene frame where the audible part starts (the strip's ``frame_final_start``).
+        Scene frame where ``samples[0]`` is heard: the strip's left handle, or
+        later where ``sound_offset`` delays the file's start past it.
     scene_fps : float
         ``render.fps / render.fps_base``.
     strip_name : str
@@ -93,12 +101,22 @@ def active_sound_strip(context, scene=None):
     return strip
 
 
-def strip_audible_range(strip, fps: float) -> tuple[float, float]:
-    """``(offset, duration)`` in seconds of the file part ``strip`` plays (see module doc)."""
-    left = strips.left_handle(strip)
-    offset = (left - strips.content_start(strip)) / fps + float(getattr(strip, "sound_offset", 0.0))
-    duration = (strips.right_handle(strip) - left) / fps
-    return offset, duration
+def strip_audible_range(strip, fps: float) -> tuple[float, float, float]:
+    """``(offset, duration, frame)``: the file part ``strip`` plays, ``offset`` and
+    ``duration`` in seconds (``offset >= 0``), heard from scene frame ``frame``.
+
+    Scene frame ``f`` plays file second ``(f - content_start) / fps - sound_offset``
+    (a positive offset delays the sound; see the module doc), heard between the
+    handles. ``frame`` is the left handle, or, where the delay puts the file's
+    start after it, the frame where the file starts (the strip is silent before).
+    ``duration`` may reach past the file's end (the decoder stops there) and is
+    ``<= 0`` when nothing of the file is heard between the handles.
+    """
+    left, right = strips.left_handle(strip), strips.right_handle(strip)
+    delay = float(getattr(strip, "sound_offset", 0.0))
+    offset = (left - strips.content_start(strip)) / fps - delay
+    lead = max(-offset, 0.0)  # seconds of silence at the left handle, before the file starts
+    return offset + lead, (right - left) / fps - lead, left + lead * fps
 
 
 def _decode(path: str, sr: int | None, offset: float, duration: float, label: str) -> tuple[np.ndarray, int]:
@@ -114,6 +132,8 @@ def _decode(path: str, sr: int | None, offset: float, duration: float, label: st
     import aud
 
     try:
+        # aud plays a cut-off file silently short and may abort Blender on a
+        # non-audio one: the container check refuses both first, in Python.
         check_audio_file(path)
     except ChoreoInputError as exc:
         raise ChoreoInputError(label, exc.problem) from None
@@ -140,7 +160,7 @@ def read_strip_audio(strip, scene, sr: int | None = None) -> StripAudio:
 
     Handles relative paths (``//song.ogg``, also inside linked libraries), packed
     sounds (decoded from a temporary copy of ``sound.packed_file.data``), trimmed
-    handles, ``sound_offset`` and fractional frame rates.
+    handles, ``sound_offset`` (a delay: see the module doc) and fractional frame rates.
 
     Raises
     ------
@@ -155,9 +175,13 @@ def read_strip_audio(strip, scene, sr: int | None = None) -> StripAudio:
     if sound is None:
         raise ChoreoInputError(strip.name, "sound strip has no sound data-block")
     fps = scene_fps(scene)
-    offset, duration = strip_audible_range(strip, fps)
-    if duration <= 0:
+    offset, duration, frame = strip_audible_range(strip, fps)
+    if strips.right_handle(strip) <= strips.left_handle(strip):
         raise ChoreoInputError(strip.name, "sound strip is trimmed to zero length")
+    if duration <= 0:
+        raise ChoreoInputError(strip.name, f"sound strip's Sound Offset ({strip.sound_offset:g} s) delays the "
+                                           "sound past the strip's end, so nothing of it is heard; "
+                                           "lower the offset or extend the strip")
     if sound.packed_file is not None:
         ext = os.path.splitext(sound.filepath)[1] or ".wav"
         fd, tmp = tempfile.mkstemp(prefix="choreo_packed_", suffix=ext)
@@ -174,4 +198,4 @@ def read_strip_audio(strip, scene, sr: int | None = None) -> StripAudio:
             raise ChoreoInputError(path or strip.name, f"sound file of strip {strip.name!r} is missing")
         y, sr = _decode(path, sr, offset, duration, path)
     return StripAudio(samples=y, sr=sr, path=path, offset=float(offset), duration=float(duration),
-                      frame_start=strips.left_handle(strip), scene_fps=fps, strip_name=strip.name)
+                      frame_start=float(frame), scene_fps=fps, strip_name=strip.name)

@@ -54,7 +54,7 @@ def test_empty_file(tmp_path):
 def test_text_named_wav(tmp_path):
     p = tmp_path / "notes.wav"
     p.write_text("this is not audio\n" * 20)
-    _raises(p, ["not a readable audio file"])
+    _raises(p, ["not a WAV file (it starts with text: 'this is not audio')"])
 
 
 def test_truncated_wav(tmp_path):

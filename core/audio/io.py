@@ -7,6 +7,7 @@ import os
 import numpy as np
 
 from ..errors import ChoreoInputError
+from .containers import check_container
 
 DEFAULT_SR = 22050
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".oga", ".mp3", ".aif", ".aiff")
@@ -32,25 +33,88 @@ def load_audio(path: str | os.PathLike, sr: int = DEFAULT_SR, offset: float = 0.
     try:
         with sf.SoundFile(path) as f:
             native_sr = f.samplerate
-            start = int(round(max(offset, 0.0) * native_sr))
-            frames = -1 if duration is None else int(round(duration * native_sr))
+            start = min(int(round(max(offset, 0.0) * native_sr)), f.frames)
             if start:
-                f.seek(min(start, f.frames))
-            y = f.read(frames=frames, dtype="float32", always_2d=True)
+                f.seek(start)
+            count = None if duration is None else int(round(duration * native_sr))
+            expect = f.frames - start if count is None else min(count, f.frames - start)
+            y = _decode_blocks(_read_blocks(f, start, count, path), native_sr, sr, path, expect,
+                               part=bool(offset or duration))
     except ChoreoInputError:
         raise
     except Exception as exc:  # libsndfile's messages are terse; name the file.
         raise ChoreoInputError(path, f"not a readable audio file ({_short(exc)})") from None
-    return prepare_samples(y, native_sr, sr, path, part=bool(offset or duration)), sr
+    return y, sr
+
+
+#: Frames decoded at once: 2**18 (6 s at 44.1 kHz, 2 MB of stereo float32). A
+#: song is never decoded whole at its native rate and channel count.
+_DECODE_BLOCK = 1 << 18
+
+
+def _read_blocks(f, first: int, count: int | None, name: str):
+    """Consecutive float32 (n, channels) blocks of the open SoundFile ``f`` from its
+    position, frame ``first``: ``count`` frames, or to the end for None. A decoder
+    error there is damage inside the audio data (the container was checked whole),
+    reported with where it happened."""
+    left, done = count, 0
+    while left is None or left > 0:
+        try:
+            block = f.read(frames=_DECODE_BLOCK if left is None else min(_DECODE_BLOCK, left),
+                           dtype="float32", always_2d=True)
+        except Exception as exc:  # e.g. FLAC "decoder lost sync" in damaged frames
+            at = (first + done) / f.samplerate
+            raise ChoreoInputError(name, f"damaged audio data: decoding failed about {at:.1f} s in "
+                                         f"({_short(exc)})") from None
+        if len(block) == 0:
+            return
+        yield block
+        done += len(block)
+        if left is not None:
+            left -= len(block)
+
+
+def _decode_blocks(blocks, native_sr: float, sr: int, name: str, expect: int, part: bool) -> np.ndarray:
+    """Decoded blocks at ``native_sr`` → one float32 mono array at ``sr``: each block
+    mixed and checked by :func:`prepare_samples`, then streamed through
+    :class:`~choreo.core.audio.resample.Resampler` (equal to resampling the whole
+    mono signal), so only the output is song-sized. ``expect`` (input frames, a
+    hint) sizes the output."""
+    from .resample import Resampler
+
+    native = int(round(native_sr))
+    stream = Resampler(native, sr) if native != sr else None
+    out = np.empty(int(np.ceil(max(expect, 0) * sr / native)) + 1, dtype=np.float32)
+    used = 0
+    got = 0
+
+    def put(samples: np.ndarray) -> None:
+        nonlocal out, used
+        if used + len(samples) > len(out):  # the header under-counted: grow
+            out = np.concatenate([out[:used], np.empty(max(len(samples), used // 4), np.float32)])
+        out[used:used + len(samples)] = samples
+        used += len(samples)
+
+    for block in blocks:
+        mono = prepare_samples(block, native, native, name)  # channel mean, NaN check; same rate
+        got += len(mono)
+        put(stream.push(mono) if stream is not None else mono)
+    if got == 0:
+        raise ChoreoInputError(name, "contains no audio samples" + (" in the requested range" if part else ""))
+    if stream is not None:
+        put(stream.finish())
+    return out[:used] if used > len(out) - 1024 else out[:used].copy()  # a big over-estimate is freed
 
 
 def check_audio_file(path: str) -> None:
-    """Refuse a missing, empty or truncated-WAV file before any decoder sees it."""
+    """Refuse a missing, empty, non-audio or truncated file before any decoder sees it
+    (decoders read a cut-off file silently, and print noise for a non-audio one):
+    :func:`~choreo.core.audio.containers.check_container` reads its structure."""
     if not os.path.isfile(path):
         raise ChoreoInputError(path, "no such file")
     if os.path.getsize(path) == 0:
         raise ChoreoInputError(path, "file is empty")
-    _check_wav_complete(path)
+    check_container(path)
 
 
 def prepare_samples(y: np.ndarray, native_sr: float, sr: int, name: str, part: bool = False) -> np.ndarray:
@@ -75,32 +139,6 @@ def prepare_samples(y: np.ndarray, native_sr: float, sr: int, name: str, part: b
     if native_sr != sr:
         y = resample(y, native_sr, sr)
     return np.ascontiguousarray(y, dtype=np.float32)
-
-
-def _check_wav_complete(path: str) -> None:
-    """Raise if a RIFF/WAVE file's data chunk claims more bytes than the file holds.
-
-    libsndfile silently reads a truncated WAV up to where it ends, so a cut-off
-    download would otherwise pass as a shorter song.
-    """
-    import struct
-
-    size = os.path.getsize(path)
-    with open(path, "rb") as f:
-        head = f.read(12)
-        if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
-            return
-        pos = 12
-        while pos + 8 <= size:
-            f.seek(pos)
-            chunk_id, chunk_size = struct.unpack("<4sI", f.read(8))
-            if chunk_id == b"data":
-                if chunk_size not in (0, 0xFFFFFFFF) and pos + 8 + chunk_size > size:
-                    raise ChoreoInputError(path, f"truncated WAV: header promises {chunk_size} bytes of "
-                                                 f"audio, file holds {size - pos - 8}")
-                return
-            pos += 8 + chunk_size + (chunk_size & 1)
-    # no data chunk found: libsndfile reports that file as unreadable itself
 
 
 def _short(exc: Exception) -> str:
