@@ -13,6 +13,9 @@ On synthetic songs (:mod:`choreo.core.audio.demo`, 118 BPM) it prints:
 - the numpy runtime against torch's ``DanceGenerator.forward`` on the same
   windows in the same process (ratio);
 - seams: velocity jumps at window joins vs inside windows on a 5-min song;
+- parts: a 40-s part of that song (``frames=``, as ``--start/--end``) against the
+  whole song's dance there, after turning and moving it onto the whole's
+  (max joint distance; what is left is the per-dance bone lengths and floor);
 - freezing: energy of every 4-s stretch of that song against the corpus's
   p1–p99 range of 4-s stretches (``out/corpus.npz``).
 
@@ -78,6 +81,21 @@ def peak_memory(rt, track) -> float:
         return tracemalloc.get_traced_memory()[1] / 1e6
     finally:
         tracemalloc.stop()
+
+
+def part_vs_whole(rt, track, motion, start_s: float = 100.0, seconds: float = 40.0) -> dict:
+    """Max joint distance (m) between a part generated on its own and the whole
+    song's ``motion`` there, after the least-squares turn about z and xy move."""
+    fps = rt.cfg.fps
+    a = int(round(start_s * fps))
+    b = min(motion.num_frames, a + int(round(seconds * fps)))
+    part, _ = generate_motion(rt, track.audio, track.sr, seed=0, frames=(a, b))
+    ref, j = motion.joints[a:b].astype(np.float64), part.joints.astype(np.float64)
+    pa, pb = ref[..., :2].reshape(-1, 2), j[..., :2].reshape(-1, 2)
+    u, _, vt = np.linalg.svd((pb - pb.mean(0)).T @ (pa - pa.mean(0)))
+    j[..., :2] = ((pb - pb.mean(0)) @ (u @ vt) + pa.mean(0)).reshape(j[..., :2].shape)
+    d = np.linalg.norm(j - ref, axis=-1).max(axis=1)
+    return {"start_s": a / fps, "seconds": (b - a) / fps, "max_m": float(d.max()), "median_m": float(np.median(d))}
 
 
 def numpy_vs_torch(rt, weights_path: str, track, runs: int) -> dict:
@@ -160,6 +178,11 @@ def main() -> int:
               f"join p95 {seams['join']['p95']:.3f} max {seams['join']['max']:.3f} | "
               f"inside p95 {seams['inside']['p95']:.3f} max {seams['inside']['max']:.3f} | "
               f"p95 ratio {seams['p95_ratio']:.2f}, max ratio {seams['max_ratio']:.2f}")
+        part = part_vs_whole(rt, track, motion)
+        result["part_vs_whole"] = part
+        print(f"part {part['start_s']:.0f}–{part['start_s'] + part['seconds']:.0f} s vs the whole song's dance "
+              f"there (turned and moved onto it): max {part['max_m'] * 100:.1f} cm, median "
+              f"{part['median_m'] * 100:.1f} cm per frame")
         rng_ = None
         if os.path.exists(args.corpus):
             rng_ = corpus_energy_range(args.corpus)

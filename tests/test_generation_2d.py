@@ -53,6 +53,25 @@ def test_pose2d_shapes_beats_and_determinism(setup):
     assert np.abs(a.keypoints - d.keypoints).max() > 1e-4
 
 
+def test_pose2d_part_is_the_whole_songs_keypoints(setup):
+    """A 2D part is the whole song's keypoints there, to float rounding (2D keypoints
+    are not integrated, so nothing is re-anchored); before, a part was levelled and
+    windowed on its own."""
+    song, w2, _, _ = setup
+    whole = generate_pose2d(song, weights=w2, seed=1).keypoints
+    part = generate_pose2d(song, weights=w2, seed=1, start=2.0, end=8.0).keypoints
+    np.testing.assert_allclose(part, whole[2 * FPS:8 * FPS], atol=1e-5)
+
+
+def test_pose2d_checks_seed_first_and_saves_the_largest(setup, tmp_path):
+    song, w2, _, _ = setup
+    with pytest.raises(ChoreoInputError, match="seed: 9223372036854775808 is out of range"):
+        generate_pose2d(tmp_path / "missing.wav", weights=w2, seed=2**63)
+    d = generate_pose2d(song, weights=w2, seed=2**63 - 1, end=1.0)
+    save_dance2d(d, tmp_path / "d.npz")
+    assert load_dance2d(tmp_path / "d.npz").seed == 2**63 - 1
+
+
 def test_modes_are_not_mixed(setup):
     song, w2, w3, _ = setup
     with pytest.raises(ChoreoInputError, match="2d generator makes front-view 2D poses"):

@@ -220,6 +220,85 @@ def test_whole_track(track):
                                rtol=0, atol=1e-4, err_msg="chroma within 1e-4")
 
 
+# --------------------------------------------------------------------------- long songs
+
+def _peak_bytes(fn):
+    """(result, peak bytes numpy allocated during ``fn()``, tracemalloc)."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        out = fn()
+        return out, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+@pytest.mark.parametrize("sr,n_fft,hop", SETTINGS, ids=IDS)
+def test_mel_and_chroma_equal_those_of_one_power_spectrogram(track, sr, n_fft, hop):
+    """What the beat tracker needs (log-mel and STFT chroma of one spectrogram) from
+    the audio, streamed: equal to computing both from the whole power spectrogram."""
+    for name, y in _signals(track, sr).items():
+        P = sp.power_spectrogram(y, n_fft, hop)
+        mel, chroma = sp.mel_and_chroma(y, sr, n_fft=n_fft, hop_length=hop, n_mels=64, fmax=sr / 2)
+        ref = sp.melspectrogram(None, sr, n_fft=n_fft, n_mels=64, fmax=sr / 2, S=P)
+        assert mel.dtype == chroma.dtype == np.float32 and mel.shape == ref.shape
+        assert _rel(mel, ref) <= 1e-6, f"{name}: mel within 1e-6 of max"
+        np.testing.assert_allclose(chroma, sp.chroma_stft(sr=sr, n_fft=n_fft, S=P), rtol=0, atol=2e-6,
+                                   err_msg=f"{name}: chroma within 2e-6")
+
+
+def test_mfcc_and_tuning_in_one_pass(track):
+    """What the sections need from one STFT pass: the MFCC of the audio and the
+    tuning librosa estimates from it (the CQT chroma's)."""
+    for sr, y in ((22050, track[:30 * 22050]), (16000, _mix(16000))):
+        m, tuning = sp.mfcc_and_tuning(y, sr, n_mfcc=20, bins_per_octave=36)
+        np.testing.assert_array_equal(m, sp.mfcc(y, sr, n_mfcc=20))
+        assert tuning == librosa.estimate_tuning(y=y, sr=sr, bins_per_octave=36)
+
+
+def test_long_audio_never_holds_a_power_spectrogram(track):
+    """Mel + chroma, chroma from audio and the section features stream the STFT: as
+    the song grows their memory grows by far less than its power spectrogram would
+    (for an hour at 22050 Hz that spectrogram alone is 640 MB); what stays is a
+    fixed block scratch and the small outputs."""
+    from choreo.core.audio import sections
+    from choreo.core.audio.beats import BeatMap
+
+    short, long = track, np.tile(track, 3)  # 67 s is past every block size
+    grown = 1025 * (len(long) - len(short)) // 512 * 4  # bytes the spectrogram would grow by
+
+    def bars(y):
+        t = len(y) / 22050
+        return sections.bar_features(y, 22050, BeatMap(120.0, np.arange(0, t, 0.5), np.arange(0, t, 2.0), 4))
+
+    for name, fn in (("chroma_stft", lambda y: sp.chroma_stft(y, 22050)), ("bar_features", bars),
+                     ("mel_and_chroma", lambda y: sp.mel_and_chroma(y, 22050, n_mels=64, fmax=11025))):
+        fn(short)  # filterbanks and CQT plans are cached on first use: not the song's memory
+        growth = _peak_bytes(lambda: fn(long))[1] - _peak_bytes(lambda: fn(short))[1]
+        assert growth < 0.25 * grown, f"{name}: peak grew {growth / 1e6:.1f} MB, spectrogram {grown / 1e6:.1f} MB"
+
+
+def test_hpss_in_blocks_is_the_whole_computation(monkeypatch):
+    """HPSS runs block by block over frames (each median reads its neighbours across
+    the block edges): tiny blocks give the very same H and P, and a long mel's
+    scratch stays a few times its own size (it was ~8 times)."""
+    rng = np.random.default_rng(1)
+    S = (rng.random((64, 3000)) ** 4).astype(np.float32)
+    S[:, 100:140] = 0  # silence inside
+    whole = [sp.hpss(S, **kw) for kw in ({}, {"kernel_size": (31, 16), "margin": 2.0}, {"power": np.inf})]
+    monkeypatch.setattr(sp, "_MEDIAN_BLOCK", 64 * 17 * 5)  # 5 frames per block
+    for kw, (H, P) in zip(({}, {"kernel_size": (31, 16), "margin": 2.0}, {"power": np.inf}), whole):
+        H2, P2 = sp.hpss(S, **kw)
+        assert np.array_equal(H, H2) and np.array_equal(P, P2), kw
+    monkeypatch.undo()
+    short, long = np.tile(S, (1, 2)), np.tile(S, (1, 8))  # 6000 and 24000 frames
+    sp.hpss(short)
+    grown = _peak_bytes(lambda: sp.hpss(long))[1] - _peak_bytes(lambda: sp.hpss(short))[1]
+    ratio = grown / (long.nbytes - short.nbytes)
+    assert ratio < 2.5, f"hpss memory grows {ratio:.1f} x the spectrogram (H and P are 2 x)"
+
+
 # --------------------------------------------------------------------------- MFCC and delta
 
 def test_dct_ortho():

@@ -49,6 +49,8 @@ FINE_HOP = 256
 TEMPOGRAM_HOP = 512
 TEMPOGRAM_BINS = 384
 N_MFCC = 20
+#: Motion frames whose tempogram columns are computed at once (~2 min at 30 fps, ~20 MB).
+_TEMPOGRAM_ROWS = 4096
 
 #: (name, width) of each feature block, in column order.
 BLOCKS = (("mfcc", N_MFCC), ("mfcc_delta", N_MFCC), ("chroma", 12), ("onset", 1), ("beat", 1),
@@ -160,8 +162,14 @@ def music_features(y: np.ndarray, sr: int, fps: float = 30.0, beats: np.ndarray 
     env = onset_envelope(y, sr, hop_length=FINE_HOP)
     out[:, COLUMNS["onset"]] = _max_pool_frames(env, times, fps, sr, FINE_HOP)[:, None]
     env_coarse = onset_envelope(y, sr, hop_length=TEMPOGRAM_HOP)
-    tempogram = spectral.tempogram(env_coarse, win_length=TEMPOGRAM_BINS)
-    out[:, COLUMNS["tempogram"]] = _interp_frames(tempogram, times, sr, TEMPOGRAM_HOP)
+    # The tempogram (384 rows per hop) only for the motion frames in hand, a block at a time.
+    total = len(env_coarse)
+    for r0 in range(0, count, _TEMPOGRAM_ROWS):
+        r1 = min(count, r0 + _TEMPOGRAM_ROWS)
+        span = np.clip(times[[r0, r1 - 1]] * (sr / TEMPOGRAM_HOP), 0, total - 1)
+        c0, c1 = int(np.floor(span[0])), min(int(np.floor(span[1])) + 2, total)
+        block = spectral.tempogram(env_coarse, win_length=TEMPOGRAM_BINS, start=c0, stop=c1)
+        out[r0:r1, COLUMNS["tempogram"]] = _interp_frames(block, times[r0:r1], sr, TEMPOGRAM_HOP, c0, total)
 
     if beats is None:
         beats = track_beats(y, sr, progress=scaled(progress, 0.55, 0.95)).beats
@@ -244,13 +252,16 @@ def _beats_token(beats) -> str:
     return "tracked:" + _source_digest(beats_module.__file__)
 
 
-def _interp_frames(feature: np.ndarray, times: np.ndarray, sr: int, hop: int) -> np.ndarray:
-    """Linear interpolation of a (D, J) centred-frame feature at ``times`` -> (T, D)."""
-    pos = np.clip(times * (sr / hop), 0.0, feature.shape[1] - 1)
+def _interp_frames(feature: np.ndarray, times: np.ndarray, sr: int, hop: int, first: int = 0,
+                   total: int | None = None) -> np.ndarray:
+    """Linear interpolation of a (D, J) centred-frame feature at ``times`` -> (T, D);
+    ``feature`` may be columns ``first ..`` of one of ``total`` columns (covering the times)."""
+    total = feature.shape[1] if total is None else total
+    pos = np.clip(times * (sr / hop), 0.0, total - 1)
     i0 = np.floor(pos).astype(np.int64)
-    i1 = np.minimum(i0 + 1, feature.shape[1] - 1)
+    i1 = np.minimum(i0 + 1, total - 1)
     w = (pos - i0)[None, :]
-    return (feature[:, i0] * (1.0 - w) + feature[:, i1] * w).T
+    return (feature[:, i0 - first] * (1.0 - w) + feature[:, i1 - first] * w).T
 
 
 def _max_pool_frames(env: np.ndarray, times: np.ndarray, fps: float, sr: int, hop: int) -> np.ndarray:

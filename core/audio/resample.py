@@ -25,11 +25,12 @@ and last samples (:func:`decimate`).
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
 
-__all__ = ["resample", "decimate", "cubic_spline", "kaiser_sinc"]
+__all__ = ["resample", "Resampler", "decimate", "cubic_spline", "kaiser_sinc"]
 
 #: Input samples (× channels) handled per chunk: bounds the float64 working copy (~8 MB).
 _CHUNK_SAMPLES = 1 << 20
@@ -80,52 +81,134 @@ def _extended(x: np.ndarray, lo: int, hi: int, line: bool, slope: np.ndarray | N
     return seg
 
 
-def _polyphase(x: np.ndarray, up: int, down: int, line: bool = False, dtype=np.float64) -> np.ndarray:
-    """Resample ``x`` (n, C) along axis 0 by ``up / down`` (coprime) into a new
-    (n_out, C) array of ``dtype`` (the arithmetic is float64 either way).
+@functools.lru_cache(maxsize=16)
+def _phases(up: int, down: int) -> tuple[np.ndarray, int, int]:
+    """``(sub, taps, half)``: the filter split into ``up`` phases of ``taps`` taps.
 
-    Output sample k is ``sum_m x[m] h[k down + half - m up]``: the filter
-    centred on it at the upsampled rate (resample_poly's alignment). For a
-    fixed ``k mod up`` the taps are one fixed sub-filter of ``T`` taps and
-    the input start advances by ``down`` per output, so each phase is one
-    strided matrix-vector product per chunk; nothing of size (n_out, T) is built.
+    ``sub[phi, j]`` multiplies ``x[s // up - taps + 1 + j]`` for an output whose
+    centre ``s = k down + half`` (at the upsampled rate) has ``s % up == phi``:
+    taps reversed to run forwards in x.
     """
-    n, chans = x.shape
-    n_out = -(-n * up // down)
     h, half = kaiser_sinc(up, down)
     taps = -(-len(h) // up)  # taps per phase
     hp = np.zeros(up * taps)
     hp[:len(h)] = h
-    # sub[phi, j] multiplies x[mhi - taps + 1 + j] for an output whose centre
-    # (k down + half) sits at mhi * up + phi: taps reversed to run forwards in x.
     sub = hp.reshape(taps, up).T[:, ::-1].copy()
+    sub.setflags(write=False)
+    return sub, taps, half
+
+
+def _span(k0: int, k1: int, up: int, down: int) -> tuple[int, int]:
+    """Input samples ``[lo, hi)`` that outputs ``k0 .. k1 - 1`` read."""
+    sub, taps, half = _phases(up, down)
+    return (k0 * down + half) // up - taps + 1, ((k1 - 1) * down + half) // up + 1
+
+
+def _outputs(seg: np.ndarray, lo: int, k0: int, k1: int, up: int, down: int, out: np.ndarray) -> None:
+    """``out[:] =`` outputs ``k0 .. k1 - 1`` from ``seg`` (float64, (m, C)), the
+    (extended) input from sample ``lo`` on, covering :func:`_span`.
+
+    Output k is ``sum_m x[m] h[k down + half - m up]``: the filter centred on it
+    at the upsampled rate (resample_poly's alignment). For a fixed ``k mod up``
+    the taps are one fixed sub-filter and the input start advances by ``down``
+    per output, so each phase is one strided matrix-vector product; nothing of
+    size (outputs, taps) is built.
+    """
+    sub, taps, half = _phases(up, down)
+    chans = seg.shape[1]
+    per_channel = chans <= 8  # audio: one gemv per phase and channel; motion: taps × (rows, C) sums
+    rows = [np.ascontiguousarray(seg[:, c]) for c in range(chans)] if per_channel else None
+    for i in range(min(up, k1 - k0)):
+        s = (k0 + i) * down + half
+        phi, start = s % up, s // up - taps + 1 - lo
+        count = -(-(k1 - k0 - i) // up)
+        g = sub[phi]
+        if per_channel:
+            for c, r in enumerate(rows):
+                # Windows of T contiguous samples, down apart: a BLAS gemv, no copy.
+                win = np.lib.stride_tricks.sliding_window_view(r[start:], taps)[::down][:count]
+                out[i::up, c] = win @ g
+        else:
+            acc = np.zeros((count, chans))
+            for j in range(taps):
+                if g[j] != 0.0:
+                    acc += g[j] * seg[start + j:start + j + (count - 1) * down + 1:down]
+            out[i::up] = acc
+
+
+def _chunk_outputs(up: int, down: int, chans: int) -> int:
+    """Outputs per chunk: bounds the float64 working copy of the input (~8 MB)."""
+    return up * max(1, _CHUNK_SAMPLES // max(1, chans) // down)
+
+
+def _polyphase(x: np.ndarray, up: int, down: int, line: bool = False, dtype=np.float64) -> np.ndarray:
+    """Resample ``x`` (n, C) along axis 0 by ``up / down`` (coprime) into a new
+    (n_out, C) array of ``dtype`` (the arithmetic is float64 either way), chunk
+    by chunk (:func:`_outputs`); samples outside ``x`` are zero, or with
+    ``line`` on the line through its first and last samples."""
+    n, chans = x.shape
+    n_out = -(-n * up // down)
     slope = (x[n - 1] - x[0]) / (n - 1) if (line and n > 1) else np.zeros(chans)
     out = np.empty((n_out, chans), dtype=dtype)
-    per_channel = chans <= 8  # audio: one gemv per phase and channel; motion: taps × (rows, C) sums
-    per_chunk = up * max(1, _CHUNK_SAMPLES // max(1, chans) // down)  # outputs per chunk
+    per_chunk = _chunk_outputs(up, down, chans)
     for k0 in range(0, n_out, per_chunk):
         k1 = min(n_out, k0 + per_chunk)
-        lo = (k0 * down + half) // up - taps + 1
-        hi = ((k1 - 1) * down + half) // up + 1
-        seg = _extended(x, lo, hi, line, slope)
-        rows = [np.ascontiguousarray(seg[:, c]) for c in range(chans)] if per_channel else None
-        for i in range(min(up, k1 - k0)):
-            s = (k0 + i) * down + half
-            phi, start = s % up, s // up - taps + 1 - lo
-            count = -(-(k1 - k0 - i) // up)
-            g = sub[phi]
-            if per_channel:
-                for c, r in enumerate(rows):
-                    # Windows of T contiguous samples, down apart: a BLAS gemv, no copy.
-                    win = np.lib.stride_tricks.sliding_window_view(r[start:], taps)[::down][:count]
-                    out[k0 + i:k1:up, c] = win @ g
-            else:
-                acc = np.zeros((count, chans))
-                for j in range(taps):
-                    if g[j] != 0.0:
-                        acc += g[j] * seg[start + j:start + j + (count - 1) * down + 1:down]
-                out[k0 + i:k1:up] = acc
+        lo, hi = _span(k0, k1, up, down)
+        _outputs(_extended(x, lo, hi, line, slope), lo, k0, k1, up, down, out[k0:k1])
     return out
+
+
+class Resampler:
+    """:func:`resample` of a mono signal that arrives in blocks (a song being decoded).
+
+    ``push(block)`` returns the output samples that the input so far determines,
+    ``finish()`` the rest (the input continued by zeros); together they are
+    ``resample(whole_signal, orig_sr, target_sr)`` to float rounding, whatever
+    the block sizes, while only the last filter length of input is kept.
+    """
+
+    def __init__(self, orig_sr: int, target_sr: int):
+        self.up, self.down = _reduce(int(target_sr), int(orig_sr))
+        lo, _ = _span(0, 1, self.up, self.down)
+        self._buf = np.zeros(max(0, -lo))  # the zeros before sample 0
+        self._buf_lo = min(lo, 0)  # input index of _buf[0]
+        self._received = 0
+        self._done = 0  # outputs returned so far
+
+    def push(self, block) -> np.ndarray:
+        """Append input samples (1-D); returns new float32 output samples."""
+        block = np.asarray(block, dtype=np.float64).ravel()
+        self._buf = np.concatenate([self._buf, block])
+        self._received += len(block)
+        # output k is ready once its last input sample, (k down + half) // up, has arrived
+        _, _, half = _phases(self.up, self.down)
+        ready = max(self._done, -(-(self._received * self.up - half) // self.down))
+        return self._emit(ready)
+
+    def finish(self) -> np.ndarray:
+        """The remaining output samples (``ceil(n * up / down)`` in all)."""
+        n_out = -(-self._received * self.up // self.down)
+        if n_out > self._done:
+            _, hi = _span(self._done, n_out, self.up, self.down)
+            pad = hi - (self._buf_lo + len(self._buf))
+            if pad > 0:
+                self._buf = np.concatenate([self._buf, np.zeros(pad)])
+        return self._emit(n_out)
+
+    def _emit(self, k_end: int) -> np.ndarray:
+        out = np.empty((max(0, k_end - self._done), 1), dtype=np.float32)
+        per_chunk = _chunk_outputs(self.up, self.down, 1)
+        for k0 in range(self._done, k_end, per_chunk):
+            k1 = min(k_end, k0 + per_chunk)
+            lo, hi = _span(k0, k1, self.up, self.down)
+            seg = self._buf[lo - self._buf_lo:hi - self._buf_lo, None]
+            _outputs(seg, lo, k0, k1, self.up, self.down, out[k0 - self._done:k1 - self._done])
+        self._done = max(self._done, k_end)
+        keep = _span(self._done, self._done + 1, self.up, self.down)[0]  # the next output's first input
+        if keep > self._buf_lo:
+            self._buf = self._buf[keep - self._buf_lo:]
+            self._buf_lo = keep
+        return out[:, 0]
 
 
 def resample(y, orig_sr: int, target_sr: int, axis: int = -1) -> np.ndarray:

@@ -22,7 +22,10 @@ Conventions (librosa's):
   would keep float32 input in float32).
 
 Long songs are framed block by block, so the complex STFT of a whole song
-never exists at once: only the real outputs are full size.
+never exists at once: only the real outputs are full size. From audio, the
+mel, chroma, MFCC and tuning estimates stream the power spectrogram too
+(:func:`mel_and_chroma`, :func:`mfcc_and_tuning`: an hour's spectrogram at
+22050 Hz would be 640 MB); HPSS and the tempogram work in blocks of frames.
 
 The constant-Q transform (:func:`cqt`, :func:`chroma_cqt`) is the one
 approximation: librosa halves the signal for each lower octave with soxr, which
@@ -40,7 +43,8 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 __all__ = [
     "power_spectrogram", "mel_frequencies", "mel_filters", "melspectrogram", "power_to_db",
-    "hpss", "estimate_tuning", "chroma_filters", "chroma_stft", "cqt", "chroma_cqt", "dct_ortho", "mfcc", "delta",
+    "hpss", "estimate_tuning", "chroma_filters", "chroma_stft", "mel_and_chroma", "cqt", "chroma_cqt",
+    "dct_ortho", "mfcc", "mfcc_and_tuning", "delta",
     "tempogram", "time_to_frames", "frames_to_time", "sync",
 ]
 
@@ -174,15 +178,31 @@ def _project(plan: tuple, X: np.ndarray) -> np.ndarray:
     return out
 
 
+def _stream_power(y: np.ndarray, n_fft: int, hop_length: int, plans: tuple = (),
+                  peaks_sr: Optional[float] = None, peaks_of_magnitude: bool = False) -> tuple[list, list]:
+    """One pass over the power spectrogram of ``y``, block by block: ``basis @ P``
+    for each ``(basis, groups)`` plan (``(len(basis), n_frames)`` float32, the only
+    full-size arrays) and, given ``peaks_sr``, :func:`_spectral_peaks` of every
+    block of ``P`` (what :func:`estimate_tuning` of ``P`` votes on), or with
+    ``peaks_of_magnitude`` of ``|STFT|`` (what librosa's ``estimate_tuning(y=y)`` does)."""
+    y = _check_audio(y)
+    _check_fft(n_fft, hop_length)
+    total = _n_frames(len(y), int(n_fft), int(hop_length))
+    outs = [np.empty((len(plan[0]), total), dtype=np.float32) for plan in plans]
+    found = []
+    for a, block in _power_blocks(y, n_fft, hop_length, magnitude=peaks_of_magnitude):
+        power = block * block if peaks_of_magnitude else block  # as _power_blocks squares, in float32
+        for out, plan in zip(outs, plans):
+            out[:, a:a + len(power)] = _project(plan, power.T)
+        if peaks_sr is not None:  # estimate_tuning infers n_fft from the bins, as here
+            found.append(_spectral_peaks(block, peaks_sr, 2 * (int(n_fft) // 2)))
+    return outs, found
+
+
 def _filtered_power(y: np.ndarray, n_fft: int, hop_length: int, plan: tuple) -> np.ndarray:
     """``basis @ power_spectrogram(y)`` computed per block: only the
     ``(len(basis), n_frames)`` result is full size."""
-    y = _check_audio(y)
-    _check_fft(n_fft, hop_length)
-    out = np.empty((len(plan[0]), _n_frames(len(y), int(n_fft), int(hop_length))), dtype=np.float32)
-    for a, power in _power_blocks(y, n_fft, hop_length):
-        out[:, a:a + len(power)] = _project(plan, power.T)
-    return out
+    return _stream_power(y, n_fft, hop_length, (plan,))[0][0]
 
 
 def _n_fft_of(S: np.ndarray, n_fft: int) -> int:
@@ -345,6 +365,12 @@ def power_to_db(S: np.ndarray, ref: Union[float, Callable] = 1.0, amin: float = 
     np.ndarray, shape of ``S``
         Decibels, float32 for float32 input (the dtype follows ``S``).
     """
+    return _to_db(S, ref, amin, top_db, in_place=False)
+
+
+def _to_db(S, ref, amin: float, top_db: Optional[float], in_place: bool) -> np.ndarray:
+    """:func:`power_to_db`; with ``in_place`` a float array ``S`` becomes the result
+    (a long song's mel spectrogram is not copied)."""
     S = np.asarray(S)
     if amin <= 0:
         raise ValueError("amin must be strictly positive")
@@ -354,7 +380,7 @@ def power_to_db(S: np.ndarray, ref: Union[float, Callable] = 1.0, amin: float = 
         S = S.astype(np.float32)
     ref_value = ref(S) if callable(ref) else np.abs(ref)
     # One output array, updated in place (a long song's mel is large).
-    db = np.asarray(np.maximum(amin, S))
+    db = np.maximum(amin, S, out=S) if in_place and S.ndim else np.asarray(np.maximum(amin, S))
     np.log10(db, out=db)
     db *= 10.0
     # The reference in S's precision, as numpy 1.x computes librosa's expression.
@@ -369,24 +395,30 @@ def power_to_db(S: np.ndarray, ref: Union[float, Callable] = 1.0, amin: float = 
 
 # --------------------------------------------------------------------------- HPSS
 
-def _median_filter_last(x: np.ndarray, size: int) -> np.ndarray:
-    """Median over ``size`` neighbours along the last axis of a 2-D array, edges
-    mirrored (``d c b a | a b c d | d c b a``), as
+def _median_filter_last(x: np.ndarray, size: int, a: int = 0, b: Optional[int] = None) -> np.ndarray:
+    """Columns ``a:b`` of the median over ``size`` neighbours along the last axis
+    of a 2-D array, edges mirrored (``d c b a | a b c d | d c b a``), as
     ``scipy.ndimage.median_filter(mode="reflect")``.
 
     For an even ``size`` the window is ``x[i - size//2 : i + size - size//2]``
-    and the result its upper median (scipy's rank ``size // 2``).
+    and the result its upper median (scipy's rank ``size // 2``). Only the
+    columns asked for (and ``size - 1`` neighbours) are read, so a long
+    spectrogram can be filtered block by block with the very same result.
     """
-    if x.shape[1] == 0 or size <= 1:
-        return x.copy()
+    n = x.shape[1]
+    b = n if b is None else b
+    if n == 0 or size <= 1:
+        return x[:, a:b].copy()
     left = size // 2
-    padded = np.pad(x, ((0, 0), (left, size - 1 - left)), mode="symmetric")
-    windows = sliding_window_view(padded, size, axis=1)  # (rows, n, size), no copy
-    out = np.empty(x.shape, dtype=x.dtype)
-    per_block = max(1, _MEDIAN_BLOCK // (x.shape[1] * size))
-    for a in range(0, len(x), per_block):
+    # Mirrored column indices (period 2n, as np.pad's "symmetric" for any width).
+    idx = np.arange(a - left, b + size - 1 - left) % (2 * n)
+    idx = np.where(idx >= n, 2 * n - 1 - idx, idx)
+    windows = sliding_window_view(x[:, idx], size, axis=1)  # (rows, b - a, size), no copy
+    out = np.empty((x.shape[0], b - a), dtype=x.dtype)
+    per_block = max(1, _MEDIAN_BLOCK // (max(1, b - a) * size))
+    for r in range(0, len(x), per_block):
         # A full sort of short rows is faster in numpy than np.partition.
-        out[a:a + per_block] = np.sort(windows[a:a + per_block], axis=-1)[..., left]
+        out[r:r + per_block] = np.sort(windows[r:r + per_block], axis=-1)[..., left]
     return out
 
 
@@ -448,16 +480,25 @@ def hpss(S: np.ndarray, kernel_size: Union[int, Sequence[int]] = 17, power: floa
         raise ValueError("margins must be >= 1.0")
     if power <= 0:
         raise ValueError("power must be strictly positive")
-    if np.any(S < 0):
+    if S.size and S.min() < 0:  # no song-sized boolean array
         raise ValueError("hpss takes a non-negative spectrogram")
-    harm = _median_filter_last(np.ascontiguousarray(S), win_harm)
-    perc = np.ascontiguousarray(_median_filter_last(np.ascontiguousarray(S.T), win_perc).T)
-    if not np.isfinite(power):
-        return S * (harm > perc * margin_harm), S * (perc > harm * margin_perc)
+    H, P = np.empty_like(S), np.empty_like(S)
     split_zeros = margin_harm == 1 and margin_perc == 1
-    mask_harm = _softmask(harm, perc * margin_harm, power, split_zeros)
-    mask_perc = _softmask(perc, harm * margin_perc, power, split_zeros)
-    return S * mask_harm, S * mask_perc
+    n = S.shape[1]
+    # Frames per block: the filters' and masks' scratch stays ~_MEDIAN_BLOCK
+    # elements; every value is computed as from the whole spectrogram.
+    per_block = max(1, _MEDIAN_BLOCK // (max(1, S.shape[0]) * max(win_harm, win_perc, 1)))
+    for a in range(0, n, per_block):
+        b = min(n, a + per_block)
+        block = S[:, a:b]
+        harm = _median_filter_last(S, win_harm, a, b)
+        perc = np.ascontiguousarray(_median_filter_last(np.ascontiguousarray(block.T), win_perc).T)
+        if not np.isfinite(power):
+            H[:, a:b], P[:, a:b] = block * (harm > perc * margin_harm), block * (perc > harm * margin_perc)
+            continue
+        H[:, a:b] = block * _softmask(harm, perc * margin_harm, power, split_zeros)
+        P[:, a:b] = block * _softmask(perc, harm * margin_perc, power, split_zeros)
+    return H, P
 
 
 # --------------------------------------------------------------------------- tuning and chroma
@@ -669,18 +710,16 @@ def chroma_stft(y: Optional[np.ndarray] = None, sr: float = 22050, n_fft: int = 
 
     Notes
     -----
-    Estimating the tuning needs the whole song's spectrum first, so from ``y``
-    with ``tuning=None`` the power spectrogram is computed in full (float32,
-    ``(1 + n_fft // 2) * n_frames * 4`` bytes); with a given tuning it is
-    streamed block by block.
+    From ``y`` the spectrogram is streamed block by block, never whole: with
+    ``tuning=None`` one pass collects the spectral peaks that set the tuning
+    and a second applies the filters.
     """
     if S is None:
         if y is None:
             raise ValueError("chroma_stft needs audio y or a power spectrogram S")
-        if tuning is not None:
-            basis = _chroma_basis(float(sr), int(n_fft), 12, float(tuning))
-            return _normalize_columns(_filtered_power(y, n_fft, hop_length, (basis, _row_groups(basis))), np.inf)
-        S = power_spectrogram(y, n_fft, hop_length)
+        if tuning is None:
+            tuning = _tuning_from_peaks(_stream_power(y, n_fft, hop_length, peaks_sr=sr)[1], 12, 0.01)
+        return _chroma_of_audio(y, sr, n_fft, hop_length, tuning)
     S = np.asarray(S)
     n_fft = _n_fft_of(S, int(n_fft))
     if tuning is None:
@@ -688,6 +727,36 @@ def chroma_stft(y: Optional[np.ndarray] = None, sr: float = 22050, n_fft: int = 
         # whenever that does not fit S: the same except for an odd n_fft.
         tuning = estimate_tuning(S, sr, 2 * (S.shape[0] - 1), bins_per_octave=12)
     return _normalize_columns(_chroma_basis(float(sr), n_fft, 12, float(tuning)) @ S, np.inf)
+
+
+def _chroma_of_audio(y: np.ndarray, sr: float, n_fft: int, hop_length: int, tuning: float) -> np.ndarray:
+    basis = _chroma_basis(float(sr), int(n_fft), 12, float(tuning))
+    return _normalize_columns(_filtered_power(y, n_fft, hop_length, (basis, _row_groups(basis))), np.inf)
+
+
+def mel_and_chroma(y: np.ndarray, sr: float, n_fft: int = 2048, hop_length: int = 512, n_mels: int = 128,
+                   fmin: float = 0.0, fmax: Optional[float] = None) -> Tuple[np.ndarray, np.ndarray]:
+    """The mel spectrogram and the STFT chromagram of one power spectrogram,
+    without holding that spectrogram.
+
+    Same as ``melspectrogram(None, sr, n_fft, hop_length, n_mels, fmin, fmax,
+    S=P)`` and ``chroma_stft(sr=sr, S=P)`` for ``P = power_spectrogram(y, n_fft,
+    hop_length)``, to float32 rounding, but ``P`` (``(1 + n_fft // 2) * n_frames``
+    floats, 640 MB for an hour at 22050 Hz and hop 512) is streamed twice block by
+    block: once for the mel bands and the peaks that set the tuning, once for
+    the chroma.
+
+    Returns
+    -------
+    mel : np.ndarray, shape (n_mels, n_frames), float32
+    chroma : np.ndarray, shape (12, n_frames), float32
+        Tuning estimated as :func:`chroma_stft` does (12 bins per octave, on the power).
+    """
+    (mel,), found = _stream_power(y, n_fft, hop_length, (_mel_plan(*_mel_key(sr, n_fft, n_mels, fmin, fmax)),),
+                                  peaks_sr=sr)
+    tuning = _tuning_from_peaks(found, 12, 0.01)
+    del found
+    return mel, _chroma_of_audio(y, sr, n_fft, hop_length, tuning)
 
 
 # --------------------------------------------------------------------------- constant-Q chroma
@@ -1230,7 +1299,34 @@ def mfcc(y: Optional[np.ndarray], sr: float, n_mfcc: int = 20, n_fft: int = 2048
         Cepstral coefficients of the dB mel spectrum (coefficient 0 ~ loudness).
     """
     mel = melspectrogram(y, sr, n_fft=n_fft, hop_length=hop_length, n_mels=n_mels, S=S)
-    return dct_ortho(power_to_db(mel, ref=1.0, top_db=80.0), n_mfcc, axis=0)
+    return _mfcc_of_mel(mel, n_mfcc)
+
+
+def _mfcc_of_mel(mel: np.ndarray, n_mfcc: int) -> np.ndarray:
+    """MFCC of a fresh mel power spectrogram, which becomes its dB (no copy of a long song's mel)."""
+    return dct_ortho(_to_db(mel, 1.0, 1e-10, 80.0, in_place=True), n_mfcc, axis=0)
+
+
+def mfcc_and_tuning(y: np.ndarray, sr: float, n_mfcc: int = 20, n_fft: int = 2048, hop_length: int = 512,
+                    n_mels: int = 128, bins_per_octave: int = 12) -> Tuple[np.ndarray, float]:
+    """:func:`mfcc` of ``y`` and its tuning, from one streamed STFT pass.
+
+    The tuning is :func:`estimate_tuning` of the magnitude STFT (its peaks
+    voted in ``bins_per_octave`` bins): for n_fft 2048 and hop 512 that is
+    ``librosa.estimate_tuning(y=y, sr=sr, bins_per_octave=...)``, what
+    :func:`chroma_cqt` estimates with ``tuning=None``.
+
+    Returns
+    -------
+    mfcc : np.ndarray, shape (n_mfcc, n_frames), float32
+    tuning : float
+        Fractions of a bin, in ``[-0.5, 0.5)``.
+    """
+    plan = _mel_plan(*_mel_key(sr, n_fft, n_mels, 0.0, None))
+    (mel,), found = _stream_power(y, n_fft, hop_length, (plan,), peaks_sr=sr, peaks_of_magnitude=True)
+    tuning = _tuning_from_peaks(found, int(bins_per_octave), 0.01)
+    del found
+    return _mfcc_of_mel(mel, n_mfcc), tuning
 
 
 def delta(data: np.ndarray, width: int = 9) -> np.ndarray:
@@ -1292,7 +1388,8 @@ def _next_regular(n: int) -> int:
         m += 1
 
 
-def tempogram(onset_envelope: np.ndarray, win_length: int = 384) -> np.ndarray:
+def tempogram(onset_envelope: np.ndarray, win_length: int = 384, start: int = 0,
+              stop: Optional[int] = None) -> np.ndarray:
     """Autocorrelation tempogram of an onset envelope.
 
     Same as ``librosa.feature.tempogram(onset_envelope=onset_envelope,
@@ -1307,10 +1404,14 @@ def tempogram(onset_envelope: np.ndarray, win_length: int = 384) -> np.ndarray:
         Onset strength per frame.
     win_length : int
         Window length, frames; also the number of lags returned.
+    start, stop : int
+        Only columns ``start:stop`` (default all), the very values of the whole
+        tempogram: a long song's (``384 * n_frames`` float64, 480 MB for an hour
+        at hop 512) can be used piece by piece.
 
     Returns
     -------
-    np.ndarray, shape (win_length, n_frames), float64
+    np.ndarray, shape (win_length, stop - start), float64
         Row ``l`` is lag ``l`` frames (a tempo of ``60 * sr / (hop * l)`` BPM);
         each column's maximum is 1 (all-zero columns stay zero). float64, as
         librosa returns (its float64 window promotes the envelope).
@@ -1332,12 +1433,15 @@ def tempogram(onset_envelope: np.ndarray, win_length: int = 384) -> np.ndarray:
     frames = sliding_window_view(padded, win_length)[:n]
     window = _hann(win_length)
     n_pad = _next_regular(2 * win_length - 1)
-    out = np.empty((n, win_length), dtype=np.float64)
+    start, stop = max(0, int(start)), n if stop is None else min(int(stop), n)
+    out = np.empty((win_length, max(0, stop - start)), dtype=np.float64)
     per_block = max(1, _BLOCK_BYTES // (16 * n_pad))
-    for a in range(0, n, per_block):
-        spec = np.fft.rfft(frames[a:a + per_block] * window, n=n_pad, axis=-1)
-        out[a:a + per_block] = np.fft.irfft(spec.real ** 2 + spec.imag ** 2, n=n_pad, axis=-1)[:, :win_length]
-    return _normalize_columns(out.T, np.inf)
+    for a in range(start, stop, per_block):
+        b = min(stop, a + per_block)
+        spec = np.fft.rfft(frames[a:b] * window, n=n_pad, axis=-1)
+        lags = np.fft.irfft(spec.real ** 2 + spec.imag ** 2, n=n_pad, axis=-1)[:, :win_length]
+        out[:, a - start:b - start] = _normalize_columns(lags.T, np.inf)  # per column: blocks change nothing
+    return out
 
 
 # --------------------------------------------------------------------------- frames and time

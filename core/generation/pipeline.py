@@ -2,10 +2,12 @@
 
 Steps (see ``docs/generation.md``):
 
-1. the weights (shipped ``default`` unless given) are loaded once and cached
-   by path and sha256;
-2. the song is read at the model's sample rate (16 kHz), loudness-normalised
-   as in training (:func:`~choreo.core.models.conditioning.normalize_loudness`);
+1. seed and energy are checked (:func:`check_seed`, :func:`check_energy`)
+   before anything is read; the weights (shipped ``default`` unless given) are
+   loaded once and cached by path and sha256;
+2. the whole song is read at the model's sample rate (16 kHz), block by block,
+   and loudness-normalised as in training
+   (:func:`~choreo.core.models.conditioning.loudness_gain`, applied per chunk);
 3. beats come from the beat grid the caller gives (``beat_grid``: a JSON file
    read by :func:`~choreo.core.audio.grid.read_beat_grid`, or a BeatMap), else
    from :func:`~choreo.core.audio.beats.track_beats`; a JSON file that happens
@@ -20,9 +22,11 @@ Energy: the generator is conditioned on the target log energy of the motion;
 ``energy`` multiplies the corpus's mean squared joint speed, i.e. the target
 is ``energy_stats[0] + log(energy)``, normalised with ``energy_stats``.
 Noise: :func:`~choreo.core.models.conditioning.smooth_noise` of the seed at the
-frame's absolute position in the file, so the same seed gives the same dance,
-and a part of the song (``start``/``end``) regenerated with the same seed sees
-the same noise as the whole song did there.
+frame's absolute position in the file, so the same seed gives the same dance.
+A part (``start``/``end``) is the whole song's dance there: it starts on the
+song frame nearest ``start`` and gets the whole song's loudness level, windows,
+noise and smoothing; only its decoding starts afresh (at the origin facing -y,
+bone lengths and floor set from the part). Its beats and sections are the part's.
 
 2D models (Ren et al.'s own OpenPose-18 front-view setting) make keypoints,
 not a 3D dance: :func:`generate_pose2d` runs them through the same steps and
@@ -44,12 +48,14 @@ from .dance import Dance
 from .dance2d import Dance2D
 from .runtime import ENCODE_CHUNK, GeneratorRuntime, runtime_from_file
 from ..models.conditioning import smooth_noise
-from .windows import OVERLAP_SECONDS, WINDOW_SECONDS, generate_features
+from .windows import OVERLAP_SECONDS, WINDOW_SECONDS, generate_features, window_span
 
 #: Peak below this (about -80 dBFS) is silence: there is nothing to dance to.
 SILENCE_PEAK = 1e-4
 #: Energy multiplier range accepted (×0.1 to ×10 the corpus's mean squared speed).
 ENERGY_RANGE = (0.1, 10.0)
+#: Seeds accepted (inclusive): every one is stored exactly by a dance file's int64.
+SEED_RANGE = (0, 2**63 - 1)
 _CACHE: dict[tuple[str, str], GeneratorRuntime] = {}
 _CACHE_SIZE = 4
 # The last song's analysis and audio codes, keyed on its samples: Generate again on
@@ -126,22 +132,42 @@ def song_pieces(y: np.ndarray, sr: int, fps: float, piece: int, a: int, b: int) 
     return np.lib.stride_tricks.sliding_window_view(seg, piece)[starts - lo]
 
 
-def encode_song(runtime: GeneratorRuntime, y: np.ndarray, sr: int, progress: ProgressFn | None = None
-                ) -> np.ndarray:
-    """(T, enc_dim) audio codes of a song (``y`` at the model's rate), loudness
-    normalised as in training; pieces are cut chunk by chunk, never all at once."""
+def encode_song(runtime: GeneratorRuntime, y: np.ndarray, sr: int, progress: ProgressFn | None = None,
+                frames: tuple[int, int] | None = None) -> np.ndarray:
+    """(T, enc_dim) audio codes of a song (``y`` at the model's rate), or of its
+    frames ``frames = (a, b)``, loudness normalised over the whole song as in
+    training; pieces are cut and scaled chunk by chunk, so neither all pieces
+    nor a normalised copy of the song is ever in memory."""
     from ..audio.features import n_frames
-    from ..models.conditioning import normalize_loudness
+    from ..models.conditioning import loudness_gain
 
     cfg = runtime.cfg
-    y = normalize_loudness(y, sr)
-    T = n_frames(len(y), sr, cfg.fps)
-    code = np.empty((T, cfg.enc_dim), np.float32)
-    for a in range(0, T, ENCODE_CHUNK):
-        b = min(T, a + ENCODE_CHUNK)
-        code[a:b] = runtime.encode(song_pieces(y, sr, cfg.fps, cfg.piece_samples, a, b))
-        report(progress, b / T, "audio encoder")
+    gain = loudness_gain(y, sr)
+    first, last = (0, n_frames(len(y), sr, cfg.fps)) if frames is None else frames
+    code = np.empty((last - first, cfg.enc_dim), np.float32)
+    for a in range(first, last, ENCODE_CHUNK):
+        b = min(last, a + ENCODE_CHUNK)
+        code[a - first:b - first] = runtime.encode(song_pieces(y, sr, cfg.fps, cfg.piece_samples, a, b) * gain)
+        report(progress, (b - first) / (last - first), "audio encoder")
     return code
+
+
+def _part(n_samples: int, sr: int, fps: float, start: float | None, end: float | None, name: str):
+    """``(a, b, i0, i1)``: song frames ``a .. b - 1`` and samples ``i0 .. i1 - 1`` of
+    the part ``start … end`` (seconds into the samples; None: their start / end).
+
+    The part starts on the song frame nearest ``start``, so its frames are the
+    whole song's own frames (and its windows the whole song's windows)."""
+    from ..audio.features import n_frames
+
+    T = n_frames(n_samples, sr, fps)
+    a = min(int(round((start or 0.0) * fps)), T)
+    i0 = min(int(round(a / fps * sr)), n_samples)
+    i1 = n_samples if end is None else min(n_samples, int(round(end * sr)))
+    b = min(T, a + n_frames(max(i1 - i0, 0), sr, fps))
+    if b <= a:
+        raise ChoreoInputError(name, "contains no audio samples in the requested range")
+    return a, b, i0, i1
 
 
 def _audio_duration(path: Path) -> float | None:
@@ -178,17 +204,6 @@ def _grid(beat_grid):
     return read_beat_grid(beat_grid)
 
 
-def _grid_part(grid, start: float, duration: float):
-    """(beats, downbeats, tempo, meter) of ``grid`` inside ``start … start + duration``
-    on that part's time base; all None without a grid."""
-    from ..audio.grid import grid_part
-
-    if grid is None:
-        return None, None, None, None
-    part = grid_part(grid, start, duration)
-    return part.beats, part.downbeats, part.tempo, part.meter
-
-
 # -- generation -------------------------------------------------------------------
 
 def generate_dance(audio: str | os.PathLike, *, weights=None, seed: int = 0, energy: float = 1.0,
@@ -203,9 +218,11 @@ def generate_dance(audio: str | os.PathLike, *, weights=None, seed: int = 0, ene
     weights : str, Path or None
         Generator weights file or registry name; None = shipped ``default``.
     seed : int
-        Same seed, same song, same weights → the same dance.
+        Same seed, same song, same weights → the same dance; ``0 <= seed < 2**63``
+        (:data:`SEED_RANGE`, what the dance file stores).
     energy : float
         Multiplier of the corpus's mean squared joint speed (0.1–10; 1 = typical).
+        Seed and energy are checked before any file is read.
     start, end : float or None
         Seconds into the file (None = its start / end).
     beat_grid : str, Path, BeatMap or None
@@ -221,8 +238,8 @@ def generate_dance(audio: str | os.PathLike, *, weights=None, seed: int = 0, ene
     Raises
     ------
     ChoreoInputError
-        Missing/unreadable/silent audio, NaN samples, start/end out of range,
-        missing, corrupt or wrong weights.
+        Seed or energy out of range, missing/unreadable/silent audio, NaN
+        samples, start/end out of range, missing, corrupt or wrong weights.
     """
     return _generate_file(audio, "3d", weights, seed, energy, start, end, beat_grid, progress)
 
@@ -247,20 +264,25 @@ def generate_pose2d(audio: str | os.PathLike, *, weights=None, seed: int = 0, en
 
 
 def _generate_file(audio, mode: str, weights, seed, energy, start, end, beat_grid, progress):
-    """What generate_dance and generate_pose2d share: weights and grid first (fail
-    fast), the part of the file, the grid's part or tracked beats, then the network."""
+    """What generate_dance and generate_pose2d share: seed, energy, weights and grid
+    first (fail fast), the part of the file, the grid's part or tracked beats, then the network."""
+    seed, energy = check_seed(seed), check_energy(energy)  # before any file is read
     path = Path(audio)
     runtime, model = load_generator(weights)
     _check_mode(runtime, model, mode)
     grid = _grid(beat_grid)
-    s, e = _check_range(path, start, end, _audio_duration(path) if path.is_file() else None)
-    from ..audio.io import load_audio
+    from ..audio.io import check_audio_file, load_audio
+
+    check_audio_file(str(path))  # missing, cut-off or not audio: said before any decoder reads it
+    s, e = _check_range(path, start, end, _audio_duration(path))
 
     report(progress, 0.0, "loading audio")
-    y, sr = load_audio(path, sr=runtime.cfg.sample_rate, offset=s, duration=None if e is None else e - s)
-    beats, downbeats, tempo, meter = _grid_part(grid, s, len(y) / sr)
-    return _generate(y, sr, beats=beats, downbeats=downbeats, tempo=tempo, meter=meter, name=str(path),
-                     audio_path=str(path), audio_start=s, runtime=runtime, model=model, seed=seed,
+    # The whole song, also for a part: a part is the whole song's dance there (same
+    # loudness level, same windows), so it needs the song's level and the audio of
+    # the windows that reach past the part's edges.
+    y, sr = load_audio(path, sr=runtime.cfg.sample_rate)
+    return _generate(y, sr, beats=None, downbeats=None, grid=grid, start=s, end=e, name=str(path),
+                     audio_path=str(path), audio_start=0.0, runtime=runtime, model=model, seed=seed,
                      energy=energy, progress=scaled(progress, 0.03, 1.0), mode=mode)
 
 
@@ -278,38 +300,43 @@ def _check_mode(runtime: GeneratorRuntime, model: str, mode: str) -> None:
 
 def generate_from_samples(y: np.ndarray, sr: int, *, beats=None, downbeats=None, audio_path: str | None = None,
                           audio_start: float = 0.0, beat_grid=None, weights=None, seed: int = 0,
-                          energy: float = 1.0, progress: ProgressFn | None = None) -> Dance:
+                          energy: float = 1.0, start: float | None = None, end: float | None = None,
+                          progress: ProgressFn | None = None) -> Dance:
     """Generate a dance for mono samples ``y`` at ``sr`` Hz (resampled to the
     model's rate when needed).
 
-    ``beats``/``downbeats`` (s from the start of ``y``) skip beat tracking;
-    without them a ``beat_grid`` (file or BeatMap in file time, as for
-    :func:`generate_dance`) gives its part from ``audio_start`` on; else the
-    beats are tracked. ``audio_path`` and
-    ``audio_start`` are recorded in the dance; ``audio_path`` names the audio
-    in error messages. ``weights`` may also be a loaded
-    :class:`~.runtime.GeneratorRuntime`. Other parameters as :func:`generate_dance`.
+    ``start``/``end`` (seconds into ``y``) dance only that part, as
+    :func:`generate_dance` does a part of a file: with the whole song in ``y``
+    the part is the whole song's dance there. ``beats``/``downbeats`` (s from
+    the start of ``y``) skip beat tracking; without them a ``beat_grid`` (file
+    or BeatMap in file time, as for :func:`generate_dance`) gives its part;
+    else the beats of the part are tracked. ``audio_path`` is recorded in the
+    dance and names the audio in error messages; ``audio_start`` is the file
+    time of ``y[0]`` (the dance records where its part starts). ``weights``
+    may also be a loaded :class:`~.runtime.GeneratorRuntime`. Other parameters
+    as :func:`generate_dance`.
     """
+    seed, energy = check_seed(seed), check_energy(energy)  # before the weights are read
     if isinstance(weights, GeneratorRuntime):
         runtime, model = weights, weights.name
     else:
         runtime, model = load_generator(weights)
-    tempo = meter = None
-    if beats is None and beat_grid is not None and sr > 0:
-        beats, downbeats, tempo, meter = _grid_part(_grid(beat_grid), float(audio_start), np.size(y) / sr)
-    return _generate(np.asarray(y), sr, beats=beats, downbeats=downbeats, tempo=tempo, meter=meter,
-                     name=audio_path or "audio samples", audio_path=audio_path, audio_start=audio_start,
-                     runtime=runtime, model=model, seed=seed, energy=energy, progress=progress)
+    name = audio_path or "audio samples"
+    start, end = _check_range(name, start, end, np.size(y) / sr if sr > 0 else None)
+    return _generate(np.asarray(y), sr, beats=beats, downbeats=downbeats, grid=_grid(beat_grid), start=start,
+                     end=end, name=name, audio_path=audio_path, audio_start=audio_start, runtime=runtime,
+                     model=model, seed=seed, energy=energy, progress=progress)
 
 
-def _generate(y, sr, *, beats, downbeats, tempo, meter, name, audio_path, audio_start, runtime, model,
+def _generate(y, sr, *, beats, downbeats, grid, start, end, name, audio_path, audio_start, runtime, model,
               seed, energy, progress, mode: str = "3d") -> Dance | Dance2D:
-    from ..audio.beats import MIN_BPM, track_beats
+    """The dance of the part ``start … end`` (s into ``y``; the whole of ``y`` for
+    None) of samples ``y`` whose first sample is ``audio_start`` s into the file."""
+    from ..audio.beats import MIN_BPM, BeatMap, track_beats
+    from ..audio.grid import grid_part
 
     cfg = runtime.cfg
     _check_mode(runtime, model, mode)
-    seed = _check_seed(seed)
-    energy = _check_energy(energy)
     audio_start = float(audio_start)
     if not (math.isfinite(audio_start) and audio_start >= 0):
         raise ChoreoInputError(name, f"audio_start {audio_start} must be >= 0")
@@ -318,110 +345,145 @@ def _generate(y, sr, *, beats, downbeats, tempo, meter, name, audio_path, audio_
         raise ChoreoInputError(name, f"samples must be mono (1-D), got shape {y.shape}")
     if y.size == 0:
         raise ChoreoInputError(name, "contains no audio samples")
-    if not np.all(np.isfinite(y)):
+    lo, hi = float(y.min()), float(y.max())  # NaN and inf show here, with no song-sized temporary
+    if not (math.isfinite(lo) and math.isfinite(hi)):
         raise ChoreoInputError(name, "contains NaN or infinite samples")
-    peak = float(np.max(np.abs(y)))
-    if peak < SILENCE_PEAK:
-        db = 20 * math.log10(max(peak, 1e-12))
-        raise ChoreoInputError(name, f"audio is silent (peak {db:.0f} dBFS): nothing to dance to")
     if sr != cfg.sample_rate:
         from ..audio.resample import resample
 
         y = resample(y, sr, cfg.sample_rate)
         sr = cfg.sample_rate
+    a, b, i0, i1 = _part(len(y), sr, cfg.fps, start, end, name)
+    part = y[i0:i1]  # a view: beats, sections and the silence check are the part's
+    peak = max(float(part.max()), -float(part.min()))
+    if peak < SILENCE_PEAK:
+        db = 20 * math.log10(max(peak, 1e-12))
+        raise ChoreoInputError(name, f"audio is silent (peak {db:.0f} dBFS): nothing to dance to")
     t0 = time.perf_counter()
-    duration = len(y) / sr
-    song = _samples_key(y, sr)
+    offset = a / cfg.fps  # the part's start in y; y[0] is audio_start s into the file
+    duration = len(part) / sr
+    song = _samples_key(part, sr)
 
     # Beats and sections (the analysis: slower than the model itself).
+    tempo = meter = None
+    if beats is not None:  # given on y's time base: the part's, on its own
+        given = BeatMap(0.0, np.asarray(beats, np.float64).ravel(),
+                        np.zeros(0) if downbeats is None else np.asarray(downbeats, np.float64).ravel(), 0)
+        if not (np.all(np.isfinite(given.beats)) and np.all(np.isfinite(given.downbeats))):
+            raise ChoreoInputError(name, "beat times must be finite")
+        if offset or end is not None:
+            given = grid_part(given, offset, duration)
+        beats, downbeats = given.beats, given.downbeats
+    elif grid is not None:
+        g = grid_part(grid, audio_start + offset, duration)
+        beats, downbeats, tempo, meter = g.beats, g.downbeats, g.tempo, g.meter
     if beats is None:
         if duration >= 4 * 60.0 / MIN_BPM:
-            bm = _recent("beats", song, lambda: track_beats(y, sr, progress=scaled(progress, 0.0, 0.5), name=name))
+            bm = _recent("beats", song, lambda: track_beats(part, sr, progress=scaled(progress, 0.0, 0.5),
+                                                            name=name))
             beats, downbeats, tempo, meter = bm.beats.copy(), bm.downbeats.copy(), float(bm.tempo), int(bm.meter)
         else:  # shorter than one bar at the slowest tempo: no grid to find
             beats, downbeats, tempo, meter = np.zeros(0), np.zeros(0), 0.0, 4
     else:
-        beats = np.asarray(beats, np.float64).ravel()
-        downbeats = np.zeros(0) if downbeats is None else np.asarray(downbeats, np.float64).ravel()
-        if not (np.all(np.isfinite(beats)) and np.all(np.isfinite(downbeats))):
-            raise ChoreoInputError(name, "beat times must be finite")
         if tempo is None:
             tempo = 60.0 / float(np.median(np.diff(beats))) if len(beats) > 1 else 0.0
         meter = meter or _meter(beats, downbeats)
-    grid = (np.asarray(beats, np.float64).tobytes(), np.asarray(downbeats, np.float64).tobytes(), meter)
-    sections = _recent("sections", (song, grid), lambda: _sections(y, sr, tempo, beats, downbeats, meter)).copy()
+    key = (np.asarray(beats, np.float64).tobytes(), np.asarray(downbeats, np.float64).tobytes(), meter)
+    sections = _recent("sections", (song, key), lambda: _sections(part, sr, tempo, beats, downbeats, meter)).copy()
     report(progress, 0.6, "sections")
 
     music = dict(beats=beats, downbeats=downbeats, sections=sections, audio_path=audio_path,
-                 audio_start=audio_start, tempo=float(tempo), model=model, seed=seed, energy=energy)
+                 audio_start=audio_start + offset, tempo=float(tempo), model=model, seed=seed, energy=energy)
     if mode == "2d":
         keypoints, _ = generate_keypoints(runtime, y, sr, seed=seed, energy=energy, audio_start=audio_start,
-                                          name=name, progress=scaled(progress, 0.6, 0.98))
+                                          frames=(a, b), name=name, progress=scaled(progress, 0.6, 0.98))
         report(progress, 1.0, f"done in {time.perf_counter() - t0:.1f} s")
         return Dance2D(keypoints=keypoints, fps=float(cfg.fps), **music)
     motion, _ = generate_motion(runtime, y, sr, seed=seed, energy=energy, audio_start=audio_start,
-                                name=name, progress=scaled(progress, 0.6, 0.98))
+                                frames=(a, b), name=name, progress=scaled(progress, 0.6, 0.98))
     report(progress, 1.0, f"done in {time.perf_counter() - t0:.1f} s")
     return Dance(motion=motion, **music)
 
 
 def generate_motion(runtime: GeneratorRuntime, y: np.ndarray, sr: int, *, seed: int = 0, energy: float = 1.0,
-                    audio_start: float = 0.0, name: str = "audio samples", progress: ProgressFn | None = None):
+                    audio_start: float = 0.0, frames: tuple[int, int] | None = None,
+                    name: str = "audio samples", progress: ProgressFn | None = None):
     """The model part of generation: (Motion, window plan) for samples ``y`` at the
-    model's rate; no beat tracking, no input checks beyond the model's output."""
+    model's rate, or for its frames ``frames = (a, b)`` only: those are the whole
+    song's dance there, decoded from the origin; no beat tracking, no input
+    checks beyond the model's output."""
     _check_mode(runtime, getattr(runtime, "name", name), "3d")
-    feats, plan = _features(runtime, y, sr, seed=seed, energy=energy, audio_start=audio_start,
-                            progress=progress)
-    return _decode(feats, runtime.cfg.fps, name), plan
+    feats, keep, plan = _features(runtime, y, sr, seed=seed, energy=energy, audio_start=audio_start,
+                                  frames=frames, progress=progress)
+    return _decode(feats, runtime.cfg.fps, name, keep), plan
 
 
 def generate_keypoints(runtime: GeneratorRuntime, y: np.ndarray, sr: int, *, seed: int = 0,
-                       energy: float = 1.0, audio_start: float = 0.0, name: str = "audio samples",
-                       progress: ProgressFn | None = None):
+                       energy: float = 1.0, audio_start: float = 0.0, frames: tuple[int, int] | None = None,
+                       name: str = "audio samples", progress: ProgressFn | None = None):
     """The model part of 2D generation: ((T, 18, 2) front-view keypoints, window plan)."""
     from ..models.representation import decode_2d
 
     _check_mode(runtime, getattr(runtime, "name", name), "2d")
-    feats, plan = _features(runtime, y, sr, seed=seed, energy=energy, audio_start=audio_start,
-                            progress=progress)
+    feats, keep, plan = _features(runtime, y, sr, seed=seed, energy=energy, audio_start=audio_start,
+                                  frames=frames, progress=progress)
+    feats = feats[keep]
     if not np.all(np.isfinite(feats)):
         raise ChoreoInputError(name, "the generator produced non-finite poses (are the weights sane?)")
     return decode_2d(feats), plan
 
 
 def _features(runtime: GeneratorRuntime, y: np.ndarray, sr: int, *, seed: int, energy: float,
-              audio_start: float, progress: ProgressFn | None):
-    """Blended, denormalised pose features of the whole song and the window plan."""
+              audio_start: float, frames: tuple[int, int] | None, progress: ProgressFn | None):
+    """``(features, keep, plan)``: blended, denormalised pose features of frames
+    ``frames`` (default all) of the song ``y`` and the frames the smoothing
+    reaches either side (``features[keep]`` are the frames asked for), and the
+    windows run. The windows are the whole song's, so the features equal the
+    whole song's wherever they are computed."""
+    from ..audio.features import n_frames
+
     cfg = runtime.cfg
-    # the cached value holds the runtime, so its id cannot be reused by other weights
-    key = (_samples_key(y, sr), id(runtime))
-    code = _recent("codes", key, lambda: (runtime, encode_song(runtime, y, sr,
-                                                                progress=scaled(progress, 0.0, 0.6))))[1]
-    T = len(code)
-    cond = np.empty((T, cfg.cond_dim), np.float32)
-    cond[:, 0] = math.log(energy) / float(runtime.energy_stats[1])
-    cond[:, 1:] = smooth_noise(seed, T, cfg, offset_frames=int(round(audio_start * cfg.fps)))
+    T = n_frames(len(y), sr, cfg.fps)
+    a, b = (0, T) if frames is None else (int(frames[0]), int(frames[1]))
+    margin = _smooth_margin(cfg.fps)
+    lo, hi = max(0, a - margin), min(T, b + margin)
     window = int(round(WINDOW_SECONDS * cfg.fps))
     overlap = int(round(OVERLAP_SECONDS * cfg.fps))
-    feats, plan = generate_features(runtime, code, cond, window=window, overlap=overlap,
+    c0, c1 = window_span(T, window, overlap, lo, hi)
+    # the cached value holds the runtime, so its id cannot be reused by other weights
+    key = (_samples_key(y, sr), id(runtime), c0, c1)
+    code = _recent("codes", key, lambda: (runtime, encode_song(runtime, y, sr, frames=(c0, c1),
+                                                                progress=scaled(progress, 0.0, 0.6))))[1]
+    cond = np.empty((c1 - c0, cfg.cond_dim), np.float32)
+    cond[:, 0] = math.log(energy) / float(runtime.energy_stats[1])
+    cond[:, 1:] = smooth_noise(seed, c1 - c0, cfg, offset_frames=int(round(audio_start * cfg.fps)) + c0)
+    feats, plan = generate_features(runtime, code, cond, window=window, overlap=overlap, total=T, first=c0,
                                     progress=scaled(progress, 0.6, 0.95))
-    return feats, plan
+    return feats[lo - c0:hi - c0], slice(a - lo, b - lo), plan
 
 
-def _check_seed(seed) -> int:
+def check_seed(seed) -> int:
+    """``seed`` as an int in :data:`SEED_RANGE` (``0 <= seed < 2**63``), else
+    :class:`ChoreoInputError`. The bound is what a dance file stores (int64)."""
+    if isinstance(seed, bool) or (isinstance(seed, float) and not seed.is_integer()):
+        raise ChoreoInputError("seed", f"must be a whole number, not {seed!r}")
     try:
         s = int(seed)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise ChoreoInputError("seed", f"must be an integer, not {seed!r}") from None
-    if s < 0:
-        raise ChoreoInputError("seed", f"must be >= 0, not {s}")
+    lo, hi = SEED_RANGE
+    if not lo <= s <= hi:
+        raise ChoreoInputError("seed", f"{s} is out of range ({lo}–{hi})")
     return s
 
 
-def _check_energy(energy) -> float:
+def check_energy(energy) -> float:
+    """``energy`` as a float in :data:`ENERGY_RANGE`, else :class:`ChoreoInputError`."""
+    if isinstance(energy, bool):
+        raise ChoreoInputError("energy", f"must be a number, not {energy!r}")
     try:
         e = float(energy)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise ChoreoInputError("energy", f"must be a number, not {energy!r}") from None
     lo, hi = ENERGY_RANGE
     if not (math.isfinite(e) and lo <= e <= hi):
@@ -453,9 +515,16 @@ def _sections(y, sr, tempo, beats, downbeats, meter) -> np.ndarray:
 SMOOTH_SECONDS = 0.05
 
 
-def _decode(feats: np.ndarray, fps: float, name: str):
-    """Joint positions from the origin facing -y, de-jittered, with constant
-    bone lengths (the generator lets them vary ≈15 %), feet on the floor."""
+def _smooth_margin(fps: float) -> int:
+    """Frames the smoothing reaches (scipy's radius at truncate 4): a part is
+    smoothed with its neighbours' features, as inside the whole song."""
+    return int(4.0 * SMOOTH_SECONDS * fps + 0.5)
+
+
+def _decode(feats: np.ndarray, fps: float, name: str, keep: slice = slice(None)):
+    """Joint positions of frames ``feats[keep]`` from the origin facing -y,
+    de-jittered (with the frames around ``keep`` as context), with constant bone
+    lengths (the generator lets them vary ≈15 %), feet on the floor."""
     from ..models.representation import decode_3d
     from ..signal import gaussian_filter1d
 
@@ -463,5 +532,5 @@ def _decode(feats: np.ndarray, fps: float, name: str):
         raise ChoreoInputError(name, "the generator produced non-finite poses (are the weights sane?)")
     if len(feats) > 1:
         feats = gaussian_filter1d(np.asarray(feats, np.float64), SMOOTH_SECONDS * fps, axis=0, mode="nearest")
-    motion = decode_3d(feats, fps)
+    motion = decode_3d(feats[keep], fps)
     return motion.with_bone_lengths().on_floor()

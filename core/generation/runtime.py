@@ -204,6 +204,41 @@ def check_tensors(tensors: dict[str, np.ndarray], cfg: GeneratorConfig, name: st
         raise ChoreoInputError(name, "weights' normalisation statistics are not positive")
 
 
+#: Sane bounds of a generator config's numbers (inclusive); anything outside is a broken file.
+CONFIG_RANGES = {"fps": (1.0, 1000.0), "sample_rate": (1000, 384000), "piece_seconds": (1e-3, 10.0),
+                 "noise_period": (1e-3, 3600.0)}
+
+
+def check_config(cfg: GeneratorConfig) -> None:
+    """Raise ValueError unless every number of ``cfg`` is usable: finite, in
+    :data:`CONFIG_RANGES`, layer sizes positive integers (noise_dim may be 0), one
+    kernel and stride per encoder channel; the encoder must fit the audio piece."""
+    import math
+
+    def number(v) -> bool:
+        return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+    def count(v, least: int = 1) -> bool:
+        return isinstance(v, int) and not isinstance(v, bool) and v >= least
+
+    if cfg.mode not in ("3d", "2d"):
+        raise ValueError(f"mode must be '3d' or '2d', got {cfg.mode!r}")
+    for k, (lo, hi) in CONFIG_RANGES.items():
+        v = getattr(cfg, k)
+        if not (number(v) and lo <= v <= hi) or (k == "sample_rate" and not count(v)):
+            raise ValueError(f"{k} must be a number in {lo:g}–{hi:g}, got {v!r}")
+    for k in ("enc_dim", "hidden", "gru_layers", "mlp_hidden", "noise_dim"):
+        if not count(getattr(cfg, k), 0 if k == "noise_dim" else 1):
+            raise ValueError(f"{k} must be a {'non-negative' if k == 'noise_dim' else 'positive'} integer, "
+                             f"got {getattr(cfg, k)!r}")
+    layers = (cfg.enc_channels, cfg.enc_kernels, cfg.enc_strides)
+    if not all(isinstance(t, tuple) and t and all(count(x) for x in t) for t in layers) \
+            or len({len(t) for t in layers}) != 1:
+        raise ValueError(f"enc_channels, enc_kernels and enc_strides must be equally long lists of positive "
+                         f"integers, got {list(cfg.enc_channels)}, {list(cfg.enc_kernels)}, {list(cfg.enc_strides)}")
+    cfg.encoder_lengths()
+
+
 def runtime_from_file(path: str | os.PathLike, expected_sha256: str | None = None) -> GeneratorRuntime:
     """Load a generator weights file (checked like :func:`~choreo.core.models.weights.load_weights`)
     and build its runtime; wrong kind/config/tensors raise :class:`ChoreoInputError` naming the file."""
@@ -216,8 +251,7 @@ def runtime_from_file(path: str | os.PathLike, expected_sha256: str | None = Non
         raise ChoreoInputError(path, f"holds {kind or 'unknown'} weights, not a dance generator")
     try:
         cfg = GeneratorConfig.from_dict(dict(meta["config"]))
-        cfg.encoder_lengths()
-        cfg.pose_dim
+        check_config(cfg)  # before any audio is read: fps 0 would only fail deep in generation
     except (KeyError, TypeError, ValueError) as exc:
         raise ChoreoInputError(path, f"generator config in the weights is unusable ({exc})") from None
     rt = GeneratorRuntime(tensors, cfg, name=path)

@@ -76,39 +76,62 @@ def _ramp(x: np.ndarray) -> np.ndarray:
     return 0.5 - 0.5 * np.cos(np.pi * np.clip(x, 0.0, 1.0))
 
 
+def window_span(n_frames: int, window: int, overlap: int, a: int, b: int) -> tuple[int, int]:
+    """Frames ``(c0, c1)`` read by the windows of :func:`plan_windows` (``n_frames``)
+    that hold any of frames ``a .. b - 1``: :func:`generate_features` over that
+    span gives frames ``a .. b - 1`` exactly as over the whole song."""
+    used = [(s, e) for s, e in plan_windows(n_frames, window, overlap) if s < b and e > a]
+    if not used:
+        raise ValueError(f"frames {a}..{b} are not inside a song of {n_frames} frames")
+    return used[0][0], used[-1][1]
+
+
 def generate_features(runtime: GeneratorRuntime, code: np.ndarray, cond: np.ndarray, *,
-                      window: int, overlap: int, progress: ProgressFn | None = None,
+                      window: int, overlap: int, total: int | None = None, first: int = 0,
+                      progress: ProgressFn | None = None,
                       batch: int = WINDOW_BATCH) -> tuple[np.ndarray, list[tuple[int, int]]]:
-    """Blended, denormalised pose features (T, pose_dim) for a whole song.
+    """Blended, denormalised pose features (len(code), pose_dim) for a song or a span of it.
 
     Parameters
     ----------
     runtime : GeneratorRuntime
-    code : np.ndarray (T, enc_dim)
-        Audio codes of every frame (:meth:`GeneratorRuntime.encode`): the encoder
-        is per frame, so overlapping windows share them.
-    cond : np.ndarray (T, cond_dim)
-        Normalised energy and seeded noise per frame.
+    code : np.ndarray (n, enc_dim)
+        Audio codes of frames ``first .. first + n - 1`` of the song
+        (:meth:`GeneratorRuntime.encode`): the encoder is per frame, so
+        overlapping windows share them.
+    cond : np.ndarray (n, cond_dim)
+        Normalised energy and seeded noise of the same frames.
     window, overlap : int
         Window length and overlap in frames.
+    total : int or None
+        Frames of the whole song (None: ``first + n``). The windows are those of
+        the whole song's plan, so a span (:func:`window_span`) dances as the
+        whole song does there; only the windows inside the span run.
 
     Returns
     -------
     features, plan
-        Works for 3D and 2D models alike (blending is per column).
+        Works for 3D and 2D models alike (blending is per column); ``plan`` is
+        the windows run, in song frames.
     """
-    T = len(code)
-    plan = plan_windows(T, window, overlap)
-    weights = blend_weights(plan, T, overlap)
-    acc = np.zeros((T, runtime.cfg.pose_dim), np.float32)
-    x = np.concatenate([code, cond], axis=1).astype(np.float32, copy=False)
-    for first in range(0, len(plan), batch):
-        group = plan[first:first + batch]
-        xb = np.stack([x[a:b] for a, b in group])
+    n = len(code)
+    total = first + n if total is None else int(total)
+    full = plan_windows(total, window, overlap)
+    weights = blend_weights(full, total, overlap)
+    run = [i for i, (a, b) in enumerate(full) if a >= first and b <= first + n]
+    plan = [full[i] for i in run]
+    acc = np.zeros((n, runtime.cfg.pose_dim), np.float32)
+    for k in range(0, len(run), batch):
+        group = run[k:k + batch]
+        # inputs joined per batch: no song-long copy of the codes
+        xb = np.stack([np.concatenate([code[full[i][0] - first:full[i][1] - first],
+                                       cond[full[i][0] - first:full[i][1] - first]], axis=1) for i in group])
+        xb = xb.astype(np.float32, copy=False)
         yb = runtime.mlp_forward(runtime.gru_forward(xb))
-        for (a, b), y, w in zip(group, yb, weights[first:first + batch]):
-            acc[a:b] += y * w[:, None]
-        report(progress, min(first + batch, len(plan)) / len(plan), f"windows {min(first + batch, len(plan))}/{len(plan)}")
+        for i, y in zip(group, yb):
+            acc[full[i][0] - first:full[i][1] - first] += y * weights[i][:, None]
+        done = min(k + batch, len(run))
+        report(progress, done / len(run), f"windows {done}/{len(run)}")
     return runtime.denormalize(acc), plan
 
 

@@ -16,20 +16,29 @@ from .config import GeneratorConfig
 TARGET_RMS = 0.25
 
 
-def normalize_loudness(y: np.ndarray, sr: int) -> np.ndarray:
-    """Scale ``y`` so the 90th percentile of its 0.1 s RMS is ``TARGET_RMS``;
-    silence stays silence (no division blow-up)."""
+def loudness_gain(y: np.ndarray, sr: int) -> np.float32:
+    """The factor :func:`normalize_loudness` scales ``y`` by: ``TARGET_RMS`` over the
+    90th percentile of its 0.1 s RMS; 0 for silence (below 1e-5), 1 for a song
+    shorter than 0.1 s. Applying it to any slice of ``y`` (``slice * gain``, in
+    float32) gives that slice of the normalised song exactly, so a long song is
+    scaled piece by piece and never copied."""
     y = np.asarray(y, dtype=np.float32)
     hop = max(1, int(0.1 * sr))
     n = len(y) // hop
     if n == 0:
-        return y.copy()
+        return np.float32(1.0)
     seg = y[: n * hop].reshape(n, hop)
     rms = np.sqrt(np.einsum("ij,ij->i", seg, seg, dtype=np.float64) / hop)  # no float64 copy of a long song
     level = float(np.percentile(rms, 90))
-    if level < 1e-5:
-        return np.zeros_like(y)
-    return (y * (TARGET_RMS / level)).astype(np.float32)
+    return np.float32(0.0) if level < 1e-5 else np.float32(TARGET_RMS / level)
+
+
+def normalize_loudness(y: np.ndarray, sr: int) -> np.ndarray:
+    """Scale ``y`` so the 90th percentile of its 0.1 s RMS is ``TARGET_RMS``
+    (:func:`loudness_gain`); silence stays silence (no division blow-up)."""
+    y = np.asarray(y, dtype=np.float32)
+    gain = loudness_gain(y, sr)
+    return np.zeros_like(y) if gain == 0 else y * gain
 
 
 def model_pieces(y: np.ndarray, sr: int, cfg: GeneratorConfig) -> np.ndarray:
