@@ -6,7 +6,7 @@ import json
 import os
 
 from ..core.progress import cli_bar, scaled
-from ..core.fileio import atomic_path
+from ..core.fileio import atomic_path, check_output
 
 LONG_SECONDS = 20.0  # show a progress bar beyond this length (when stderr is a terminal)
 
@@ -39,7 +39,9 @@ def analyze_file(path: str, pulse: str = "auto", progress=None) -> dict:
             "tempo": round(float(beatmap.tempo), 3), "meter": int(beatmap.meter),
             "beats": [round(float(b), 4) for b in beatmap.beats],
             "downbeats": [round(float(b), 4) for b in beatmap.downbeats],
-            "sections": [[round(float(s), 4), round(float(e), 4), str(lab)] for s, e, lab in sections]}
+            "sections": [[round(float(s), 4), round(float(e), 4), str(lab)] for s, e, lab in sections],
+            **({"tempo_changes": [[round(float(t), 4), round(float(b), 3)] for t, b in beatmap.tempo_changes]}
+               if beatmap.tempo_changes else {})}
 
 
 def summary_lines(result: dict, max_times: int = 8) -> list[str]:
@@ -49,8 +51,10 @@ def summary_lines(result: dict, max_times: int = 8) -> list[str]:
         return shown + (f", … ({len(values)} in all)" if len(values) > max_times else "")
 
     secs = "  ".join(f"{lab} {s:.1f}–{e:.1f}s" for s, e, lab in result["sections"])
+    changes = result.get("tempo_changes")
     return [f"{result['file']}  ({result['duration']:.1f} s)",
-            f"  tempo     {result['tempo']:.1f} BPM, {result['meter']}/4",
+            f"  tempo     {result['tempo']:.1f} BPM, {result['meter']}/4"
+            + ("; changes: " + ", ".join(f"{t:.1f} s {b:.1f} BPM" for t, b in changes) if changes else ""),
             f"  beats     {len(result['beats'])}: {times(result['beats'])}",
             f"  downbeats {len(result['downbeats'])}: {times(result['downbeats'])}",
             f"  sections  {secs}"]
@@ -64,6 +68,9 @@ def write_json(path: str, data: dict) -> None:
 
 
 def _is_long(path: str) -> bool:
+    from ..core.audio.io import check_audio_file
+
+    check_audio_file(path)  # one clear line before libsndfile/mpg123 print their own notes
     try:
         import soundfile as sf
 
@@ -73,10 +80,13 @@ def _is_long(path: str) -> bool:
 
 
 def run(args) -> int:
+    if args.json:
+        check_output(args.json)  # before the analysis, not after it
     with cli_bar("analyze", enabled=None if _is_long(args.song) else False) as bar:
         result = analyze_file(args.song, pulse=args.pulse, progress=bar)
+    if args.json:  # written first: a reader of stdout that is gone does not cost the file
+        write_json(args.json, result)
     print("\n".join(summary_lines(result)))
     if args.json:
-        write_json(args.json, result)
         print(f"wrote {args.json}")
     return 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import time
 from pathlib import Path
 
@@ -105,11 +106,21 @@ def _track_audio(music_dir: Path, track: str) -> Path:
 
 # -- run ---------------------------------------------------------------------------
 
+def _shown(path) -> str:
+    """``path`` relative to the repository when inside it: bench.json is recorded in the
+    repository (benchmarks/figures.py) and must not carry this machine's folders."""
+    try:
+        return Path(path).resolve().relative_to(REPO).as_posix()
+    except ValueError:
+        return str(path)
+
+
 def run_bench(corpus_path, music_dir, out_dir, methods=None, quick=False, seed=0, crossmodal=None,
               progress=None) -> dict:
     """Run the benchmark; writes ``table.md``, ``bench.json``, ``longterm.png`` and
     ``metrics.png`` to ``out_dir`` and returns the results dict."""
     from ..core.data.corpus import Corpus
+    from ..core.fileio import sha256_file
     from ..core.metrics import baselines as BL
     from ..core.metrics import longterm as LT
     from ..core.metrics import report as R
@@ -119,6 +130,9 @@ def run_bench(corpus_path, music_dir, out_dir, methods=None, quick=False, seed=0
     t_start = time.perf_counter()
     s = QUICK if quick else DEFAULT
     out_dir = Path(out_dir)
+    if not Path(corpus_path).exists():  # the usual first run: say how to make one
+        raise ChoreoInputError(corpus_path, f"corpus not found; build it with `make corpus` or `choreo dataset "
+                                            f"build --mocap DIR --music DIR --out {corpus_path}`")
     plan = resolve_methods(methods)
     corpus = Corpus.load(corpus_path)
     fps = corpus.fps
@@ -131,6 +145,8 @@ def run_bench(corpus_path, music_dir, out_dir, methods=None, quick=False, seed=0
     report(progress, 0.02, "reference features")
     ref_feats = set_features(train_items)
     metric = (CrossModalMetric.load(crossmodal)).fit_corpus(corpus, "train")
+    ren_metric = copy.copy(metric)  # Ren's exact form (1 neighbour), same dictionary: docs/bench.md
+    ren_metric.neighbours = 1
     if any(w.features is None for w in windows):
         raise ChoreoInputError(corpus_path, "corpus has no music features; rebuild it without --no-features")
     # long-term: the first `longterm_s` of the val tracks, `seeds` seeds each
@@ -170,8 +186,9 @@ def run_bench(corpus_path, music_dir, out_dir, methods=None, quick=False, seed=0
         items = [(m, w.beats) for m, w in zip(motions, windows)]
         scores = evaluate_set(items, train_items, ref_features=ref_feats)
         scores["crossmodal"] = metric.score_set(motions, [w.features for w in windows], fps)
+        scores["crossmodal_1"] = ren_metric.score_set(motions, [w.features for w in windows], fps)
         rows.append({"method": name, "kind": "baseline" if path is None else "generator",
-                     "weights": None if path is None else str(path), "metrics": scores, "resources": resources})
+                     "weights": None if path is None else _shown(path), "metrics": scores, "resources": resources})
     if curves and lt_ref_k is not None:  # real-dance level: random training stretches
         rng = np.random.default_rng([seed, 3])
         k_win = len(next(iter(curves.values())))
@@ -191,15 +208,17 @@ def run_bench(corpus_path, music_dir, out_dir, methods=None, quick=False, seed=0
     frames = np.array([w.frames for w in windows])
     result = {
         "protocol": {
-            "corpus": str(corpus_path), "split": "val", "windows": len(windows),
+            "corpus": _shown(corpus_path), "corpus_sha256": sha256_file(corpus_path),
+            "split": "val", "windows": len(windows),
             "tracks": sorted({w.track for w in windows}), "fps": fps,
             "clip_seconds": {"min": float(frames.min() / fps), "median": float(np.median(frames) / fps),
                              "max": float(frames.max() / fps)},
             "reference_set": f"train split, {len(train_items)} pairs incl. mirrors (FID, Div, MDD)",
             "variants": {"BAS": "BAS_bailando = Bailando (mean over music beats, σ 50 ms); BAS_fact = FACT",
                          "FID_k": "correct acceleration (reference quirk off), normalised by the reference set",
-                         "crossmodal": f"{metric.name}, dictionary = {metric.dictionary_size} train music windows, "
-                                       f"closest dance of the {metric.neighbours} nearest"},
+                         "crossmodal": f"{_shown(metric.name)}, dictionary = {metric.dictionary_size} train music "
+                                       f"windows, closest dance of the {metric.neighbours} nearest; "
+                                       "crossmodal_1 (JSON only): of the nearest, Ren's exact form"},
             "generation": "whole val track generated once per generator (seed), window frames cut out",
             "longterm": {"seconds": s["longterm_s"], "window_s": LT.WINDOW_SECONDS, "tracks": val_tracks,
                          "seeds": s["seeds"], "reference": f"first 4 s of {len(lt_ref)} val pairs"},
@@ -222,8 +241,12 @@ def run_bench(corpus_path, music_dir, out_dir, methods=None, quick=False, seed=0
 
 
 def run(args) -> int:
+    from ..core.fileio import check_output, check_output_dir
     from ..core.metrics import report as R
 
+    check_output_dir(args.out)  # before the benchmark's minutes of work, not after
+    if args.json:
+        check_output(args.json)
     with cli_bar("bench") as bar:
         res = run_bench(args.corpus, args.music, args.out, args.methods, args.quick, args.seed,
                         args.crossmodal, progress=bar)

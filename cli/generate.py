@@ -7,13 +7,18 @@ the keypoints; it has no 3D motion for .bvh/.blend.
 
 from __future__ import annotations
 
+import importlib.util
 import time
 from pathlib import Path
 
 from ..core.errors import ChoreoInputError
+from ..core.fileio import atomic_paths, check_output, check_output_dir, check_outputs
 from ..core.progress import cli_bar, scaled
 
 OUTPUTS = (".npz", ".bvh", ".blend")
+#: Options only a .blend OUT uses (argparse dest -> flag); given with another OUT they are refused.
+BLEND_ONLY = {"rig": "--rig", "render": "--render", "key_mode": "--key-mode", "fps": "--fps",
+              "armature": "--armature", "pack_audio": "--pack-audio"}
 
 
 def add_parser(subparsers) -> None:
@@ -38,13 +43,18 @@ def add_parser(subparsers) -> None:
                                                      "name (default: the shipped 'default')")
     p.add_argument("--rig", metavar="RIG", help=".blend/.fbx rig to dance (with a .blend OUT)")
     p.add_argument("--render", metavar="MP4", help="also render a preview MP4 (with a .blend OUT)")
-    p.add_argument("--key-mode", choices=("beats", "dense"), default="beats",
+    p.add_argument("--key-mode", choices=("beats", "dense"),  # None: not given (refused with other OUTs)
                    help="keys on beats and extremes (default) or on every frame (with a .blend OUT)")
+    p.add_argument("--fps", metavar="RATE", help="scene frame rate: 24, 25, 30 (default), 50, 60, 23.976 or "
+                                                 "24000/1001 … (with a .blend OUT; a rig's own rate never "
+                                                 "replaces it)")
+    p.add_argument("--armature", metavar="NAME", help="the armature to dance when the --rig file holds several")
+    p.add_argument("--pack-audio", action="store_true",
+                   help="pack the song into the .blend, so it plays without the song file (with a .blend OUT)")
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
-    from ..core.audio.grid import read_beat_grid
     from ..core.formats import save_motion
     from ..core.generation import generate_dance, load_generator, save_dance
 
@@ -52,40 +62,39 @@ def run(args) -> int:
     ext = out.suffix.lower()
     if ext and ext not in OUTPUTS:
         raise ChoreoInputError(out, f"output must end in {', '.join(OUTPUTS)} (or be a folder, for 2D models)")
-    if ext != ".blend" and (args.rig or args.render):
-        raise ChoreoInputError(out, "--rig and --render need a .blend output")
-    if args.bvh and Path(args.bvh).suffix.lower() != ".bvh":
-        raise ChoreoInputError(args.bvh, "--bvh file must end in .bvh")
+    _check_options(args, out, ext)
     runtime, model = load_generator(args.weights)  # fail fast on bad weights; cached for generation
-    grid = read_beat_grid(args.beats) if args.beats else None  # and on a bad grid
     if runtime.cfg.mode == "2d":
-        return _run_2d(args, out, ext, model, grid)
+        return _run_2d(args, out, ext, model, _grid(args))
     if not ext:
         raise ChoreoInputError(out, f"output must end in {', '.join(OUTPUTS)}; a folder of OpenPose JSON "
                                     f"is for 2D models (--weights ren_2d)")
+    written = [p for p in (args.out, args.bvh, args.render) if p]
+    check_outputs(written)  # writable, before any work
+    grid = _grid(args)
     t0 = time.perf_counter()
-    written = []
     with cli_bar("generate") as bar:
         dance = generate_dance(args.song, weights=args.weights, seed=args.seed, energy=args.energy,
                                start=args.start, end=args.end, beat_grid=grid,
                                progress=scaled(bar, 0.0, 0.5 if ext == ".blend" else 0.95))
-        if ext == ".npz":
-            save_dance(dance, out)
-        elif ext == ".bvh":
-            save_motion(dance.motion, out)
-        written.append(str(out))
-        if args.bvh:
-            save_motion(dance.motion, args.bvh)
-            written.append(args.bvh)
-        if ext == ".blend":
-            try:
-                from ..rigs.scene import write_dance_blend
-            except ImportError as exc:
-                raise ChoreoInputError(out, f"writing .blend needs Blender's bpy module ({exc})") from None
-            result = write_dance_blend(dance, out, rig_path=args.rig, render_path=args.render,
-                                       key_mode=args.key_mode, progress=scaled(bar, 0.5, 1.0))
-            if isinstance(result, dict) and result.get("mp4"):
-                written.append(str(result["mp4"]))
+        # Every output goes to a temporary file beside it; all are renamed into place
+        # only when all were written, so a failure or an interrupt replaces none.
+        with atomic_paths(written) as temps:
+            tmp = dict(zip(written, temps))
+            if ext == ".npz":
+                save_dance(dance, tmp[args.out])
+            elif ext == ".bvh":
+                save_motion(dance.motion, tmp[args.out])
+            if args.bvh:
+                save_motion(dance.motion, tmp[args.bvh])
+            if ext == ".blend":
+                try:
+                    from ..rigs.scene import write_dance_blend
+                except ImportError as exc:
+                    raise ChoreoInputError(out, f"writing .blend needs Blender's bpy module ({exc})") from None
+                write_dance_blend(dance, tmp[args.out], rig_path=args.rig, render_path=tmp.get(args.render),
+                                  key_mode=args.key_mode or "beats", fps=args.fps, armature=args.armature,
+                                  pack_audio=args.pack_audio, progress=scaled(bar, 0.5, 1.0))
     seconds = time.perf_counter() - t0
     for path in written:
         print(f"wrote {path}")
@@ -96,6 +105,42 @@ def run(args) -> int:
     return 0
 
 
+def _check_options(args, out: Path, ext: str) -> None:
+    """Refuse, before any work, bad values, options that do not apply to OUT or files of the wrong kind."""
+    from ..core.generation.pipeline import check_energy, check_seed
+
+    check_seed(args.seed)
+    check_energy(args.energy)
+    if ext == ".blend" and importlib.util.find_spec("bpy") is None:
+        raise ChoreoInputError(out, "writing .blend needs Blender's bpy module (pip install bpy, or run "
+                                    "inside Blender)")
+    if ext != ".blend":
+        for dest, flag in BLEND_ONLY.items():
+            if getattr(args, dest, None) not in (None, False):
+                raise ChoreoInputError(out, f"{flag} needs a .blend output")
+    if args.bvh and Path(args.bvh).suffix.lower() != ".bvh":
+        raise ChoreoInputError(args.bvh, "--bvh file must end in .bvh")
+    if args.render and Path(args.render).suffix.lower() != ".mp4":
+        raise ChoreoInputError(args.render, "--render file must end in .mp4")
+    if args.fps is not None:
+        from ..rigs.rates import scene_rate  # bpy-free
+
+        scene_rate(args.fps)  # a bad rate fails before the dance is generated
+    if args.armature and not args.rig:
+        raise ChoreoInputError(args.armature, "--armature names an armature of --rig RIG; give --rig too")
+    if args.rig:
+        if Path(args.rig).suffix.lower() not in (".blend", ".fbx"):
+            raise ChoreoInputError(args.rig, "--rig must be a .blend or .fbx file")
+        if not Path(args.rig).is_file():
+            raise ChoreoInputError(args.rig, "rig file not found")
+
+
+def _grid(args):
+    from ..core.audio.grid import read_beat_grid
+
+    return read_beat_grid(args.beats) if args.beats else None  # a bad grid fails before the audio loads
+
+
 def _run_2d(args, out: Path, ext: str, model: str, grid) -> int:
     """A 2D model: OpenPose JSON frames (folder OUT) or the keypoints (.npz)."""
     from ..core.generation import generate_pose2d, save_dance2d
@@ -104,6 +149,10 @@ def _run_2d(args, out: Path, ext: str, model: str, grid) -> int:
     if ext in (".bvh", ".blend") or args.bvh:
         raise ChoreoInputError(args.bvh or out, f"{model} is a 2D model (OpenPose-18 front view): it makes no 3D "
                                                 f"motion for .bvh/.blend; write a folder (OpenPose JSON) or .npz")
+    if ext == ".npz":  # writable, before any work
+        check_output(out)
+    else:
+        check_output_dir(out)
     t0 = time.perf_counter()
     with cli_bar("generate 2D") as bar:
         dance = generate_pose2d(args.song, weights=args.weights, seed=args.seed, energy=args.energy,

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 from pathlib import Path
 
 from ..core.errors import ChoreoInputError
-from ..core.fileio import read_json
+from ..core.fileio import check_output, check_output_dir, read_json
 from ..core.progress import cli_bar
 
 TASKS = ("generator", "stgcn", "crossmodal")
@@ -46,6 +47,10 @@ def run(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     if args.steps is not None and args.steps < 1:
         raise ChoreoInputError("--steps", f"must be a positive integer, got {args.steps}")
+    if config.get("task") == "crossmodal" and args.out.suffix == ".safetensors":
+        check_output(args.out)  # writable, before any work
+    else:
+        check_output_dir(args.out)
     if config.get("task", "generator") == "stgcn":
         from ..core.training.pretrain_stgcn import train_stgcn
 
@@ -63,16 +68,33 @@ def run(args: argparse.Namespace) -> int:
 
     from ..core.training.trainer import train_generator, validate_config
 
-    validate_config(config, where=str(args.config))  # a bad key fails before the corpus loads
-    with cli_bar(f"training {config.get('variant', 'generator')}") as bar:
-        result = train_generator(config, args.out, resume=args.resume, device=args.device,
-                                 progress=bar, max_steps=args.steps)
+    cfg = validate_config(config, where=str(args.config))  # a bad key fails before the corpus loads
+    try:
+        with cli_bar(f"training {cfg['variant']}") as bar:
+            result = train_generator(config, args.out, resume=args.resume, device=args.device,
+                                     progress=bar, max_steps=args.steps, log=print)
+    except KeyboardInterrupt as exc:  # cli.main prints "interrupted" and these notes
+        exc.add_note(_resume_hint(args, cfg["variant"]))
+        raise
     tr = result["final_train"]
     print(f"wrote {result['weights']} ({result['steps']} steps, {result['seconds']:.0f} s, "
           f"{result['seconds_per_step']:.3f} s/step on {result['device']})")
     print("final train losses: " + ", ".join(f"{k} {v:.4f}" for k, v in tr.items()))
     print(f"final val L1: {result['final_val_l1']:.4f}")
     return 0
+
+
+def _resume_hint(args: argparse.Namespace, variant: str) -> str:
+    """What an interrupted run left: the checkpoint to resume from, or none yet."""
+    from ..core.training.checkpoint import checkpoint_step
+    from ..core.training.trainer import checkpoint_dir
+
+    folder = checkpoint_dir(args.out, variant)
+    step = checkpoint_step(folder)
+    if step is None:
+        return "no checkpoint was written yet (one is written every checkpoint_every steps); nothing to resume"
+    command = shlex.join(["choreo", "train", "--config", str(args.config), "--out", str(args.out), "--resume"])
+    return f"the checkpoint of step {step} is kept in {folder}; resume with: {command}"
 
 
 def _train_crossmodal(config: dict, args: argparse.Namespace) -> int:

@@ -68,7 +68,7 @@ def _bad_inputs(tmp_path):
     short = tmp_path / "short.wav"
     sf.write(short, 0.1 * np.sin(np.arange(11025) / 5.0).astype(np.float32), 22050)
     return {"missing": (tmp_path / "missing.wav", "no such file"), "empty": (empty, "empty"),
-            "not audio": (text, "not a readable audio file"), "truncated": (cut, "truncated"),
+            "not audio": (text, "not a WAV file (it starts with text: 'not audio at all')"), "truncated": (cut, "truncated"),
             "nan": (nan, "NaN"), "short": (short, "bar")}
 
 
@@ -117,3 +117,24 @@ def test_analyze_real_track(music_dir, tmp_path):
     data = json.loads(out.read_text())
     assert f_measure(truth["beats"], data["beats"]) >= 0.8
     assert len(data["sections"]) >= 1
+
+
+def test_analyze_reports_tempo_changes(tmp_path, capsys):
+    """A song that speeds up from 100 to 132 BPM: the JSON and the summary carry both tempi."""
+    import json
+
+    import soundfile as sf
+
+    from choreo.core.audio.medley import drum_song
+
+    first = np.arange(0, 30, 0.6)
+    beats = np.r_[first, first[-1] + 0.6 + np.arange(0, 30, 60 / 132)]
+    song = tmp_path / "speeds_up.wav"
+    sf.write(song, drum_song(beats, 4, 60.0, 22050, seed=7), 22050, subtype="PCM_16")
+    out = tmp_path / "map.json"
+    assert main(["analyze", str(song), "--json", str(out)]) == 0
+    changes = json.loads(out.read_text())["tempo_changes"]
+    assert [bpm for _, bpm in changes] == pytest.approx([100, 132], rel=0.02)
+    assert changes[1][0] == pytest.approx(30.0, abs=0.05)
+    out_text = capsys.readouterr().out
+    assert "changes: " in out_text and " 100.0 BPM, " in out_text and " 132.0 BPM" in out_text

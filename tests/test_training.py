@@ -19,6 +19,7 @@ from choreo.core.models.generator import DanceGenerator
 from choreo.core.models.stgcn import STGCN, STGCNConfig
 from choreo.core.models.weights import load_weights, module_tensors, save_weights
 from choreo.core.training import losses as L
+from choreo.core.training.checkpoint import checkpoint_step
 from choreo.core.training.data import PairData, pieces_at
 from choreo.core.training.trainer import train_generator, validate_config
 
@@ -151,8 +152,7 @@ def test_resume_is_exact_and_weights_file_is_complete(tiny):
     cfg = tiny_config(tiny)
     straight = train_generator(cfg, tiny["dir"] / "a", device="cpu")
     half = train_generator(cfg, tiny["dir"] / "b", device="cpu", max_steps=2)
-    state = json.loads((tiny["dir"] / "b" / "full_checkpoint" / "checkpoint.json").read_text())
-    assert state["step"] == 2 and half["steps"] == 2
+    assert checkpoint_step(tiny["dir"] / "b" / "full_checkpoint") == 2 and half["steps"] == 2
     th = load_weights(half["weights"])[0]
     with pytest.raises(ChoreoInputError, match="different config.*lr_g"):
         train_generator({**cfg, "lr_g": 0.5}, tiny["dir"] / "b", device="cpu", resume=True)
@@ -222,3 +222,101 @@ def test_bad_configs_are_one_clear_line(tiny, tmp_path, capsys):
 def _err(tmp_path, name, capsys) -> str:
     cli_main(["train", "--config", str(tmp_path / name)])
     return capsys.readouterr().err
+
+
+@pytest.mark.parametrize("bad, what", [
+    ({"lr_g": float("nan")}, "lr_g must be a positive number"), ({"lr_d_local": 0}, "lr_d_local"),
+    ({"lr_d_global": -1e-3}, "lr_d_global"), ({"w_l1": float("nan")}, "w_l1"), ({"w_gp": float("inf")}, "w_gp"),
+    ({"betas": [0.5, float("nan")]}, "betas"), ({"perceptual_layers": [1.0, float("nan")]}, "perceptual_layers"),
+    ({"generator": {"fps": 0}}, "fps"), ({"generator": {"hidden": 0}}, "hidden"),
+    ({"generator": {"piece_seconds": float("nan")}}, "piece_seconds"),
+    ({"discriminator": {"channels": 0}}, "channels"),
+])
+def test_zero_nan_and_negative_numbers_are_refused(bad, what, tmp_path, capsys):
+    """JSON allows NaN and Infinity; NaN passes every comparison (was: accepted, training NaN)."""
+    with pytest.raises(ChoreoInputError, match=what):
+        validate_config(bad)
+    config = tmp_path / "c.json"
+    config.write_text(json.dumps(bad))  # json writes NaN / Infinity, as a user's file may hold them
+    assert cli_main(["train", "--config", str(config), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "c.json" in err and what in err, err
+
+
+def test_a_kill_while_checkpointing_leaves_a_resumable_run(tiny, monkeypatch):
+    """Killed right after the first file of the step-4 checkpoint lands (the old layout's
+    tensors, before their JSON): resuming still gives the uninterrupted run's weights;
+    a run of the old two-file layout resumes too."""
+    import os
+    import shutil
+
+    from choreo.core.models.safetensors import read_safetensors, write_safetensors
+    from choreo.core.training import checkpoint as ckpt
+
+    cfg = tiny_config(tiny, steps=6, checkpoint_every=2, val_every=3)
+    straight = train_generator(cfg, tiny["dir"] / "k_straight", device="cpu")
+    out = tiny["dir"] / "k"
+    run_dir = (out / "full_checkpoint").resolve()
+    step = [0]
+    real_replace = os.replace
+
+    def replace_then_kill(src, dst):
+        real_replace(src, dst)
+        if step[0] > 2 and os.path.dirname(os.path.abspath(dst)) == str(run_dir):
+            raise KeyboardInterrupt  # the kill, at the worst instant
+
+    monkeypatch.setattr(os, "replace", replace_then_kill)
+    with pytest.raises(KeyboardInterrupt):
+        train_generator(cfg, out, device="cpu", progress=lambda f, label: step.__setitem__(0, round(f * 6)))
+    monkeypatch.setattr(os, "replace", real_replace)
+    assert step[0] == 4 and not [p for p in run_dir.iterdir() if p.name.startswith(".")]  # no temp file left
+    legacy = tiny["dir"] / "k_legacy"
+    shutil.copytree(out, legacy)
+    logs = []
+    resumed = train_generator(cfg, out, device="cpu", resume=True, log=logs.append)  # was: "partial write?"
+    assert logs == [f"resumed from step 4 ({out / 'full_checkpoint'})"]
+    # The layout of older versions: the state in checkpoint.json, with the tensors' sha256.
+    old = legacy / "full_checkpoint"
+    tensors, meta = read_safetensors(old / ckpt.TENSORS)
+    state = json.loads(meta[ckpt.STATE_KEY])
+    write_safetensors(old / ckpt.TENSORS, tensors, metadata={"step": meta["step"]})
+    (old / ckpt.LEGACY_STATE).write_text(json.dumps({**state, "tensors_sha256": sha256(old / ckpt.TENSORS)}))
+    from_legacy = train_generator(cfg, legacy, device="cpu", resume=True)
+    assert not (old / ckpt.LEGACY_STATE).exists()  # its next checkpoint is in the one-file layout
+    want = load_weights(straight["weights"])[0]
+    for result in (resumed, from_legacy):
+        got = load_weights(result["weights"])[0]
+        for k in want:
+            np.testing.assert_array_equal(want[k], got[k], err_msg=k)
+        assert result["final_val_l1"] == straight["final_val_l1"]
+
+
+def test_interrupted_training_keeps_its_checkpoint_and_says_how_to_resume(tiny, tmp_path, capsys):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    config = tmp_path / "run.json"
+    config.write_text(json.dumps(tiny_config(tiny, steps=100000, checkpoint_every=1, val_every=100000)))
+    out = tmp_path / "out"
+    env = {**os.environ, "CHOREO_PROGRESS_INTERVAL": "0.1"}
+    proc = subprocess.Popen([sys.executable, "-m", "choreo", "train", "--config", str(config), "--out", str(out),
+                             "--device", "cpu"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    for line in proc.stderr:
+        if " step 3/" in line:  # checkpoints of steps 1 and 2 are written
+            break
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    step = checkpoint_step(out / "full_checkpoint")
+    assert proc.returncode == 130 and step is not None and step >= 2, err
+    lines = err.strip().splitlines()[-2:]
+    assert lines[0] == "choreo: interrupted" and "Traceback" not in err
+    assert lines[1] == (f"choreo: the checkpoint of step {step} is kept in {out / 'full_checkpoint'}; resume with: "
+                        f"choreo train --config {config} --out {out} --resume"), lines
+    assert not [p for p in out.rglob("*") if p.name.startswith(".") or ".part" in p.name]
+    assert cli_main(["train", "--config", str(config), "--out", str(out), "--resume", "--steps", str(step + 1),
+                     "--device", "cpu"]) == 0
+    assert f"resumed from step {step} " in capsys.readouterr().out
+    assert checkpoint_step(out / "full_checkpoint") == step + 1

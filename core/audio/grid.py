@@ -7,8 +7,8 @@ beside a song. The format is the one the shared music ships::
 
     {"beats": [0.5, 1.0, ...],        # seconds, strictly increasing, >= 2
      "downbeats": [0.5, 2.5, ...],    # seconds, optional (default: every meter-th beat)
-     "meter": [4, 4],                 # beats per bar, or [beats, unit]; optional (default 4)
-     "bpm": 120.0}                    # optional; else from the median beat interval
+     "meter": [4, 4],                 # beats per bar (2-16), or [beats, unit]; optional (default 4)
+     "bpm": 120.0}                    # optional (10-1000); else from the median beat interval
 
 Every problem is one :class:`~choreo.core.errors.ChoreoInputError` naming the file.
 """
@@ -24,8 +24,12 @@ from ..errors import ChoreoInputError
 from ..fileio import read_json
 from .beats import BeatMap
 
-#: Beats per bar a grid may declare.
-METER_RANGE = (1, 32)
+#: Beats per bar a grid may declare (1 would make every beat a downbeat).
+METER_RANGE = (2, 16)
+#: Note values a meter's unit may be ([beats, unit]).
+METER_UNITS = (1, 2, 4, 8, 16, 32)
+#: Tempo (the given bpm, else the median beat interval's) a grid may have.
+TEMPO_RANGE = (10.0, 1000.0)
 
 
 def _times(path, d: dict, key: str) -> np.ndarray:
@@ -41,14 +45,17 @@ def _times(path, d: dict, key: str) -> np.ndarray:
     return t
 
 
+def _whole(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and float(v).is_integer()
+
+
 def _meter(path, d: dict) -> int:
     m = d.get("meter", 4)
-    m = m[0] if isinstance(m, list) and m else m
-    if isinstance(m, bool) or not isinstance(m, (int, float)) or not float(m).is_integer() \
-            or not METER_RANGE[0] <= m <= METER_RANGE[1]:
+    beats, unit = (m[0], m[1] if len(m) == 2 else 4) if isinstance(m, list) and len(m) in (1, 2) else (m, 4)
+    if not (_whole(beats) and METER_RANGE[0] <= beats <= METER_RANGE[1] and _whole(unit) and unit in METER_UNITS):
         raise ChoreoInputError(path, f"beat grid: 'meter' must be beats per bar ({METER_RANGE[0]}–"
                                      f"{METER_RANGE[1]}) or [beats, unit], not {d.get('meter')!r}")
-    return int(m)
+    return int(beats)
 
 
 def read_beat_grid(path: str | os.PathLike) -> BeatMap:
@@ -69,10 +76,14 @@ def beat_grid_from_dict(d, path: str | os.PathLike) -> BeatMap:
     else:
         downbeats = beats[::meter].copy()
     bpm = d.get("bpm")
+    lo, hi = TEMPO_RANGE
     if bpm is None:
         tempo = 60.0 / float(np.median(np.diff(beats)))
-    elif isinstance(bpm, bool) or not isinstance(bpm, (int, float)) or not (math.isfinite(bpm) and bpm > 0):
-        raise ChoreoInputError(path, f"beat grid: 'bpm' must be a positive number, not {bpm!r}")
+        if not lo <= tempo <= hi:
+            raise ChoreoInputError(path, f"beat grid: the beats' median interval makes {tempo:.4g} BPM, "
+                                         f"outside {lo:g}–{hi:g}")
+    elif isinstance(bpm, bool) or not isinstance(bpm, (int, float)) or not (math.isfinite(bpm) and lo <= bpm <= hi):
+        raise ChoreoInputError(path, f"beat grid: 'bpm' must be a number in {lo:g}–{hi:g}, not {bpm!r}")
     else:
         tempo = float(bpm)
     return BeatMap(tempo=tempo, beats=beats, downbeats=downbeats, meter=meter)

@@ -24,7 +24,7 @@ import numpy as np
 
 from .. import skeleton as sk
 from ..errors import ChoreoInputError
-from ..fileio import atomic_path, read_json
+from ..fileio import atomic_path, check_output, read_json
 from ..fileio import sha256_file as sha256
 from ..motion import Motion
 from ..progress import ProgressFn, report, scaled
@@ -339,6 +339,7 @@ def build_corpus(mocap_dir: str | os.PathLike, music_dir: str | os.PathLike, out
     from ..formats.bvh import load_bvh_motion
 
     p = params or BuildParams()
+    check_output(out_path)  # an unwritable output fails now, not after the build
     if not (0 < p.min_ratio <= 1.0 <= p.max_ratio):
         raise ChoreoInputError("warp bounds", f"need 0 < min_ratio <= 1 <= max_ratio, got {p.min_ratio}, {p.max_ratio}")
     take_files = find_takes(mocap_dir, p.takes)

@@ -1,17 +1,21 @@
-"""Training checkpoints without pickle: tensors in safetensors, the rest in JSON.
+"""Training checkpoints without pickle, in one file replaced atomically.
 
-A checkpoint is two files in the run folder:
+A checkpoint is ``checkpoint.safetensors`` in the run folder:
 
-- ``checkpoint.safetensors``: every module's state dict (``module/<name>/<key>``)
-  and every optimizer's per-parameter state (``optim/<name>/<index>/<key>``),
-  plus the torch CPU RNG state (``rng/torch``, uint8);
-- ``checkpoint.json``: step, the optimizers' param-group settings, the numpy
-  bit-generator state, the training config, the history of logged losses, and
-  the sha256 of the tensors file (so a JSON never pairs with another step's tensors).
+- tensors: every module's state dict (``module/<name>/<key>``), every
+  optimizer's per-parameter state (``optim/<name>/<index>/<key>``) and the
+  torch CPU RNG state (``rng/torch``, uint8);
+- metadata ``choreo_checkpoint``: the JSON state — step, the optimizers'
+  param-group settings, the numpy bit-generator state, the training config, the
+  history of logged losses, seconds (``step`` is also its own entry).
 
-Both are written atomically, tensors first. The tensors file goes through
-:mod:`choreo.core.models.safetensors` as numpy arrays of the tensors' own
-dtypes, so a resume restores every bit.
+Being one file written through a temporary file and a rename
+(:func:`~choreo.core.fileio.atomic_path`), a kill at any instant leaves either
+the previous checkpoint or the new one, both resumable. The tensors go through
+:mod:`choreo.core.models.safetensors` as numpy arrays of their own dtypes, so a
+resume restores every bit. Runs checkpointed by older Choreo versions (tensors
+plus ``checkpoint.json`` holding their sha256) are still read; their next save
+writes the one-file layout.
 """
 
 from __future__ import annotations
@@ -24,12 +28,13 @@ import numpy as np
 import torch
 
 from ..errors import ChoreoInputError
-from ..fileio import atomic_path, read_json
+from ..fileio import read_json
 from ..models.safetensors import read_safetensors, write_safetensors
 from ..models.weights import sha256_file
 
 TENSORS = "checkpoint.safetensors"
-STATE = "checkpoint.json"
+STATE_KEY = "choreo_checkpoint"  # the metadata entry holding the JSON state
+LEGACY_STATE = "checkpoint.json"  # the state's own file in the two-file layout
 
 
 def _optim_tensors(name: str, opt: torch.optim.Optimizer) -> tuple[dict, dict]:
@@ -53,7 +58,7 @@ def _to_numpy(name: str, t: torch.Tensor) -> np.ndarray:
 
 def save_checkpoint(folder: str | os.PathLike, step: int, modules: dict, optimizers: dict,
                     np_rng: np.random.Generator, extra: dict) -> Path:
-    """Write the checkpoint of ``step`` into ``folder``; returns the JSON path."""
+    """Write the checkpoint of ``step`` into ``folder`` atomically; returns its path."""
     folder = Path(folder)
     tensors = {f"module/{n}/{k}": v.detach().cpu().contiguous() for n, m in modules.items()
                for k, v in m.state_dict().items()}
@@ -63,30 +68,56 @@ def save_checkpoint(folder: str | os.PathLike, step: int, modules: dict, optimiz
         tensors.update(t)
         groups[n] = g
     tensors["rng/torch"] = torch.get_rng_state()
+    state = {"step": step, "optimizers": groups, "numpy_rng": np_rng.bit_generator.state, **extra}
     write_safetensors(folder / TENSORS, {k: _to_numpy(k, v) for k, v in tensors.items()},
-                      metadata={"step": str(step)})
-    state = {"step": step, "optimizers": groups, "numpy_rng": np_rng.bit_generator.state,
-             "tensors_sha256": sha256_file(folder / TENSORS), **extra}
-    with atomic_path(folder / STATE, suffix=".json") as tmp:
-        with open(tmp, "w", encoding="utf-8") as f:
-            json.dump(state, f, indent=1)
-    return folder / STATE
+                      metadata={"step": str(step), STATE_KEY: json.dumps(state)})
+    legacy = folder / LEGACY_STATE
+    if legacy.exists():  # the state now lives in the tensors file; the old one would only mislead
+        legacy.unlink()
+    return folder / TENSORS
 
 
 def has_checkpoint(folder: str | os.PathLike) -> bool:
-    return (Path(folder) / STATE).is_file() and (Path(folder) / TENSORS).is_file()
+    return (Path(folder) / TENSORS).is_file()
+
+
+def _read(folder: Path) -> tuple[dict, dict]:
+    """The tensors and the JSON state of the checkpoint in ``folder`` (either layout)."""
+    path = folder / TENSORS
+    if not path.is_file():
+        raise ChoreoInputError(folder, f"no checkpoint to resume from ({TENSORS} missing)")
+    tensors, meta = read_safetensors(path)
+    if STATE_KEY in meta:
+        try:
+            state = json.loads(meta[STATE_KEY])
+        except json.JSONDecodeError as e:
+            raise ChoreoInputError(path, f"checkpoint state is not valid JSON ({e})") from None
+    elif (folder / LEGACY_STATE).is_file():  # the two-file layout of older versions
+        state = read_json(folder / LEGACY_STATE)
+        if not isinstance(state, dict) or sha256_file(path) != state.get("tensors_sha256"):
+            raise ChoreoInputError(path, f"checkpoint from an older Choreo whose two files do not match "
+                                         f"(it was stopped between writing them); it cannot be resumed: "
+                                         f"train again without --resume")
+    else:
+        raise ChoreoInputError(path, "holds no training state (not a Choreo checkpoint)")
+    if not isinstance(state, dict) or not isinstance(state.get("step"), int):
+        raise ChoreoInputError(path, "checkpoint state has no step")
+    return tensors, state
+
+
+def checkpoint_step(folder: str | os.PathLike) -> int | None:
+    """The step of the checkpoint in ``folder``; None when there is none usable."""
+    try:
+        return _read(Path(folder))[1]["step"]
+    except ChoreoInputError:
+        return None
 
 
 def load_checkpoint(folder: str | os.PathLike, modules: dict, optimizers: dict,
                     np_rng: np.random.Generator, device: torch.device) -> dict:
     """Restore modules, optimizers and RNG states in place; returns the JSON state."""
-    folder = Path(folder)
-    if not has_checkpoint(folder):
-        raise ChoreoInputError(folder, "no checkpoint to resume from (checkpoint.json/.safetensors missing)")
-    state = read_json(folder / STATE)
-    if sha256_file(folder / TENSORS) != state.get("tensors_sha256"):
-        raise ChoreoInputError(folder / TENSORS, "checkpoint tensors do not match checkpoint.json (partial write?)")
-    tensors = {k: torch.from_numpy(v) for k, v in read_safetensors(folder / TENSORS)[0].items()}
+    arrays, state = _read(Path(folder))
+    tensors = {k: torch.from_numpy(v) for k, v in arrays.items()}
     for n, m in modules.items():
         prefix = f"module/{n}/"
         sd = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}

@@ -13,16 +13,19 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 import os
 import time
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import torch
 
 from ..data.corpus import Corpus
 from ..errors import ChoreoInputError
-from ..fileio import atomic_path
+from ..fileio import atomic_path, atomic_paths
+from ..generation.runtime import check_config
 from ..models import representation
 from ..models.config import GeneratorConfig
 from ..models.discriminators import (DiscriminatorConfig, GlobalContentDiscriminator,
@@ -77,6 +80,11 @@ DEFAULTS: dict = {
 RESUMABLE_CHANGES = ("steps", "val_every", "checkpoint_every", "log_every", "description", "threads")
 
 
+def _is_number(x) -> bool:
+    """A finite JSON number (bool is not one)."""
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+
+
 def validate_config(config: dict, where: str = "config") -> dict:
     """The full config (defaults filled in), or :class:`ChoreoInputError` naming
     ``where`` and the first problem: unknown key, wrong task, bad value."""
@@ -105,11 +113,15 @@ def validate_config(config: dict, where: str = "config") -> dict:
             raise ChoreoInputError(where, f"{k} must be a positive integer, got {cfg[k]!r}")
     if not isinstance(cfg["style_posterior"], bool):
         raise ChoreoInputError(where, f"style_posterior must be true or false, got {cfg['style_posterior']!r}")
-    for k in ("lr_g", "lr_d_local", "lr_d_global", "w_l1", "w_adv", "w_p", "w_fm", "w_gp", "gp_center", "w_kl"):
-        if not isinstance(cfg[k], (int, float)) or isinstance(cfg[k], bool) or cfg[k] < 0:
+    # NaN passes every comparison, so each number is checked finite first (JSON allows NaN, Infinity).
+    for k in ("lr_g", "lr_d_local", "lr_d_global"):
+        if not (_is_number(cfg[k]) and cfg[k] > 0):
+            raise ChoreoInputError(where, f"{k} must be a positive number, got {cfg[k]!r}")
+    for k in ("w_l1", "w_adv", "w_p", "w_fm", "w_gp", "gp_center", "w_kl"):
+        if not (_is_number(cfg[k]) and cfg[k] >= 0):
             raise ChoreoInputError(where, f"{k} must be a non-negative number, got {cfg[k]!r}")
     b = cfg["betas"]
-    if not (isinstance(b, list) and len(b) == 2 and all(isinstance(x, (int, float)) and 0 <= x < 1 for x in b)):
+    if not (isinstance(b, list) and len(b) == 2 and all(_is_number(x) and 0 <= x < 1 for x in b)):
         raise ChoreoInputError(where, f"betas must be two numbers in [0, 1), got {b!r}")
     if not isinstance(cfg["seed"], int) or isinstance(cfg["seed"], bool):
         raise ChoreoInputError(where, f"seed must be an integer, got {cfg['seed']!r}")
@@ -120,12 +132,18 @@ def validate_config(config: dict, where: str = "config") -> dict:
         if not isinstance(cfg[k], str):
             raise ChoreoInputError(where, f"{k} must be a path string, got {cfg[k]!r}")
     layers = cfg["perceptual_layers"]
-    if layers is not None and not (isinstance(layers, list) and all(isinstance(x, (int, float)) for x in layers)):
-        raise ChoreoInputError(where, f"perceptual_layers must be null or a list of numbers, got {layers!r}")
+    if layers is not None and not (isinstance(layers, list) and all(_is_number(x) and x >= 0 for x in layers)):
+        raise ChoreoInputError(where, f"perceptual_layers must be null or a list of non-negative numbers, "
+                                      f"got {layers!r}")
     try:
         gcfg = GeneratorConfig.from_dict(cfg["generator"])
-        gcfg.encoder_lengths()
+        check_config(gcfg)
         dcfg = DiscriminatorConfig.from_dict(cfg["discriminator"])
+        sizes = {k: v for k, v in dcfg.to_dict().items() if k != "attention"}
+        bad = next((k for k, v in sizes.items() if not (isinstance(v, int) and not isinstance(v, bool) and v > 0)),
+                   None)
+        if bad:
+            raise ValueError(f"discriminator {bad} must be a positive integer, got {sizes[bad]!r}")
     except (ValueError, TypeError) as exc:
         raise ChoreoInputError(where, str(exc)) from None
     if cfg["losses"]["perceptual"] and gcfg.mode != "3d":
@@ -302,7 +320,8 @@ def _write_json(path: Path, obj: dict) -> None:
 
 
 def train_generator(config: dict, out_dir: str | os.PathLike, *, resume: bool = False, device: str = "auto",
-                    progress: ProgressFn | None = None, max_steps: int | None = None) -> dict:
+                    progress: ProgressFn | None = None, max_steps: int | None = None,
+                    log: Callable[[str], None] | None = None) -> dict:
     """Train the generator described by ``config`` (see ``docs/training.md``).
 
     Parameters
@@ -315,6 +334,7 @@ def train_generator(config: dict, out_dir: str | os.PathLike, *, resume: bool = 
     device : "auto" (CUDA when present), "cpu" or "cuda".
     progress : optional :data:`ProgressFn`.
     max_steps : overrides ``config["steps"]``.
+    log : optional callable given messages for the user ("resumed from step N").
 
     Returns
     -------
@@ -327,13 +347,19 @@ def train_generator(config: dict, out_dir: str | os.PathLike, *, resume: bool = 
     threads = torch.get_num_threads()
     torch.set_num_threads(cfg["threads"])
     try:
-        return _train(cfg, dev, Path(out_dir), resume, progress)
+        return _train(cfg, dev, Path(out_dir), resume, progress, log or (lambda msg: None))
     finally:
         torch.set_num_threads(threads)
 
 
-def _train(cfg: dict, dev: torch.device, out_dir: Path, resume: bool, progress: ProgressFn | None) -> dict:
-    run_dir = out_dir / f"{cfg['variant']}_checkpoint"
+def checkpoint_dir(out_dir: str | os.PathLike, variant: str) -> Path:
+    """Where the run of ``variant`` in ``out_dir`` keeps its checkpoint."""
+    return Path(out_dir) / f"{variant}_checkpoint"
+
+
+def _train(cfg: dict, dev: torch.device, out_dir: Path, resume: bool, progress: ProgressFn | None,
+           log: Callable[[str], None]) -> dict:
+    run_dir = checkpoint_dir(out_dir, cfg["variant"])
     torch.manual_seed(cfg["seed"])
     torch.use_deterministic_algorithms(True, warn_only=True)
     rng = np.random.default_rng(cfg["seed"])
@@ -364,6 +390,7 @@ def _train(cfg: dict, dev: torch.device, out_dir: Path, resume: bool, progress: 
         if changed:
             raise ChoreoInputError(run_dir, f"checkpoint was made with a different config ({', '.join(changed)})")
         step, seconds, history = state["step"], state["seconds"], state["history"]
+        log(f"resumed from step {step} ({run_dir})")
 
     def save_ckpt():
         ckpt.save_checkpoint(run_dir, step, run.modules, run.optims, rng,
@@ -416,8 +443,10 @@ def _train(cfg: dict, dev: torch.device, out_dir: Path, resume: bool, progress: 
     meta = {"kind": "generator", "model": "ren", "variant": cfg["variant"], "config": gcfg.to_dict(),
             "corpus": corpus_meta, "training": training_meta}
     weights_path = out_dir / f"{cfg['variant']}.safetensors"
-    sha = save_weights(weights_path, module_tensors(run.G), meta)
-    result.update({"weights": str(weights_path), "weights_sha256": sha, "corpus": corpus_meta, "config": cfg})
-    _write_json(out_dir / f"{cfg['variant']}.json", result)
+    with atomic_paths([weights_path, out_dir / f"{cfg['variant']}.json"]) as (tmp_weights, tmp_report):
+        # The weights and their report replace the old pair together, or neither does.
+        sha = save_weights(tmp_weights, module_tensors(run.G), meta)
+        result.update({"weights": str(weights_path), "weights_sha256": sha, "corpus": corpus_meta, "config": cfg})
+        _write_json(Path(tmp_report), result)
     report(progress, 1.0, "done")
     return result
