@@ -2,12 +2,14 @@
 
 Generation runs in three steps so that nothing is ever half-written:
 
-1. main thread: read the selected sound strip's samples, check the target
-   armature (local, mappable) and the weights — any problem is reported and
-   nothing changes;
+1. main thread: read the selected sound strip's samples (heard from frame 0
+   or later), check the target armature (local or an editable library
+   override, mappable) and the weights — any problem is reported and nothing
+   changes;
 2. worker thread (UI) or inline (background mode): bpy-free core generation;
-3. main thread: create the default dancer if needed, key the armature, add
-   markers. A failure here removes whatever step 3 created.
+3. main thread: pack the sound (Pack Audio), create the default dancer if
+   needed, key the armature, add markers. A failure here removes whatever
+   step 3 created and unpacks the sound.
 
 In the UI ``invoke`` starts the worker and a modal timer drains its progress
 into ``window_manager.choreo_job``; Esc or Cancel stops it with the scene
@@ -25,6 +27,7 @@ from dataclasses import dataclass, field
 import bpy
 
 from ..core.errors import ChoreoError, ChoreoInputError
+from ..rigs.strips import pack_sound
 from .strip_audio import StripAudio, active_sound_strip, read_strip_audio, sequencer_scene
 from .worker import Cancelled, Job
 
@@ -46,6 +49,7 @@ class Plan:
     tolerance: float
     frame_range: tuple[int, int] | None = None
     beat_grid: object | None = None  # a BeatMap in sound-file time, from the Beat Grid field
+    pack_sound: str | None = None    # name of the strip's sound to pack on success (Pack Audio)
     timings: dict = field(default_factory=dict)
 
 
@@ -71,17 +75,40 @@ def _weights(context, settings) -> str | None:
 
 
 def check_armature(obj):
-    """The bone map of armature ``obj``; raises when it cannot be keyed."""
+    """The bone map of armature ``obj``; raises when it cannot be keyed (the
+    same check :func:`~choreo.rigs.apply.apply_dance` makes, done before generating)."""
+    from ..rigs.actions import check_animatable
     from ..rigs.bonemaps import bone_map_for
 
     if obj.type != "ARMATURE":
         raise ChoreoInputError(obj.name, "is not an armature")
-    if obj.library is not None:
-        raise ChoreoInputError(obj.name, f"is linked from {obj.library.filepath} and cannot be keyed; "
-                                         "make it local or add a library override")
-    if obj.override_library is not None and obj.override_library.is_system_override:
-        raise ChoreoInputError(obj.name, "is a non-editable library override; make it editable first")
+    check_animatable(obj)
     return bone_map_for(obj)
+
+
+def _check_strip_frames(strip) -> None:
+    """The dance is keyed from the strip's left handle; a scene's frame range
+    can't start before frame 0 (Blender clamps it), so a strip heard from a
+    negative frame would give keys the scene never plays: refuse it."""
+    from ..rigs.strips import left_handle
+
+    first = left_handle(strip)
+    if first < 0:
+        raise ChoreoInputError(strip.name, f"sound strip starts at frame {first:g}, before frame 0 where a "
+                                           "scene's frame range can start; move it to frame 0 or later "
+                                           "(or trim its start to frame 0)")
+
+
+def _sound_to_pack(strip) -> str | None:
+    """Name of ``strip``'s sound for Pack Audio (None: already packed)."""
+    sound = strip.sound
+    if sound is None or sound.packed_file is not None:
+        return None
+    if sound.library is not None:
+        raise ChoreoInputError(strip.name, f"Pack Audio: its sound is linked from the library "
+                                           f"{bpy.path.abspath(sound.library.filepath)}; pack it in that "
+                                           "file, or turn Pack Audio off")
+    return sound.name
 
 
 def make_plan(context, frame_range=None) -> Plan:
@@ -89,8 +116,10 @@ def make_plan(context, frame_range=None) -> Plan:
     t0 = time.perf_counter()
     seq_scene = sequencer_scene(context)
     strip = active_sound_strip(context, seq_scene)
-    audio = read_strip_audio(strip, seq_scene)
     settings = context.scene.choreo
+    _check_strip_frames(strip)
+    pack = _sound_to_pack(strip) if settings.pack_audio else None
+    audio = read_strip_audio(strip, seq_scene)
     target = settings.target
     bone_map = check_armature(target) if target is not None else None
     if frame_range is not None and target is None:
@@ -104,7 +133,7 @@ def make_plan(context, frame_range=None) -> Plan:
                 bone_map=bone_map, weights=_weights(context, settings), seed=int(settings.seed),
                 energy=float(settings.energy), key_mode=settings.key_mode.lower(),
                 tolerance=float(settings.tolerance), frame_range=frame_range, beat_grid=grid,
-                timings={"read_audio_s": time.perf_counter() - t0})
+                pack_sound=pack, timings={"read_audio_s": time.perf_counter() - t0})
 
 
 # --- step 2: generate (bpy-free, may run in a thread) ------------------------
@@ -144,13 +173,22 @@ def apply_plan(context, plan: Plan, dance, progress=None) -> dict:
     scene = bpy.data.scenes.get(plan.scene_name)
     if scene is None:
         raise ChoreoInputError(plan.scene_name, "scene was removed while the dance was generated")
-    obj = bpy.data.objects.get(plan.target_name) if plan.target_name else None
+    # (name, None): the local object, not a linked one of the same name (an override's reference)
+    obj = bpy.data.objects.get((plan.target_name, None)) if plan.target_name else None
     if plan.target_name and obj is None:
         raise ChoreoInputError(plan.target_name, "armature was removed while the dance was generated")
     before = _snapshot()
     frames = (scene.frame_start, scene.frame_end)
     t0 = time.perf_counter()
+    packed = None
     try:
+        if plan.pack_sound is not None:  # first: a file that can't be packed changes nothing else
+            sound = bpy.data.sounds.get((plan.pack_sound, None))
+            if sound is None:
+                raise ChoreoInputError(plan.pack_sound, "sound was removed while the dance was generated")
+            if sound.packed_file is None:
+                pack_sound(sound)
+                packed = sound
         created = obj is None
         if created:
             from ..rigs.armature import build_default_rig
@@ -169,10 +207,13 @@ def apply_plan(context, plan: Plan, dance, progress=None) -> dict:
     except BaseException:
         _rollback(before)
         scene.frame_start, scene.frame_end = frames
+        if packed is not None:
+            packed.unpack(method="REMOVE")  # drops the packed copy; the file path is unchanged
         raise
     report = dict(report or {})
     report["armature"] = obj.name
     report["apply_s"] = time.perf_counter() - t0
+    report["packed_sound"] = packed.name if packed is not None else None
     return report
 
 

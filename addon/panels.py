@@ -20,6 +20,7 @@ def _draw(layout, context) -> None:
     col.prop(s, "key_mode")
     if s.key_mode == "BEATS":
         col.prop(s, "tolerance")
+    col.prop(s, "pack_audio")
     col.separator()
     if job.running:
         col.progress(factor=job.progress, type="BAR", text=job.status or "Generating…")

@@ -54,6 +54,11 @@ class ChoreoSettings(bpy.types.PropertyGroup):
     target: PointerProperty(
         name="Armature", type=bpy.types.Object, poll=_poll_armature,
         description="Armature that dances; empty = create Choreo's default dancer and a preview stage")
+    pack_audio: BoolProperty(
+        name="Pack Audio",
+        description="When Generate succeeds, pack the sound strip's audio file into the .blend (same undo "
+                    "step), so the song travels with the file",
+        default=False)
     range_start: IntProperty(
         name="From", description="First scene frame Regenerate Range replaces", default=1)
     range_end: IntProperty(

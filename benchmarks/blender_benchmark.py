@@ -126,14 +126,10 @@ def end_to_end(dance_fn, out_blend: Path, render_frames: int, tmp: Path) -> tupl
     dense = apply_dance(dance, arm, scene, frame_start=FRAME_START, key_mode="dense")
     keys["dense"] = key_figures(dense)
 
-    stamps = []
-    on_post = lambda *_: stamps.append(time.perf_counter())  # noqa: E731
-    bpy.app.handlers.render_post.append(on_post)
-    try:
-        t0 = time.perf_counter()
-        r = render_preview(scene, tmp / "preview.mp4", frame_range=(FRAME_START, FRAME_START + render_frames - 1))
-    finally:
-        bpy.app.handlers.render_post.remove(on_post)
+    stamps = []  # the render runs in a child process: its per-frame progress stamps the frames
+    t0 = time.perf_counter()
+    r = render_preview(scene, tmp / "preview.mp4", frame_range=(FRAME_START, FRAME_START + render_frames - 1),
+                       progress=lambda f, label="": stamps.append(time.perf_counter()) if f > 0 else None)
     gaps = np.diff([t0] + stamps)
     render = {"frames": r["frames"], "width": r["width"], "height": r["height"], "total_s": r["seconds"],
               "s_per_frame": r["seconds_per_frame"], "first_frame_s": float(gaps[0]) if len(gaps) else None,

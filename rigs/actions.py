@@ -45,11 +45,22 @@ def unique_action_name(base: str) -> str:
 
 def check_animatable(obj) -> None:
     """Raise :class:`ChoreoInputError` when ``obj``'s animation can't be replaced
-    safely: linked from a library, an override, or in NLA tweak mode."""
-    if getattr(obj, "library", None) is not None:
-        raise ChoreoInputError(obj.name, "is linked from a library; make it local (Object > Relations) to key it")
-    if getattr(obj, "override_library", None) is not None:
-        raise ChoreoInputError(obj.name, "is a library override; make it local to key it")
+    safely: linked from a library, a non-editable (system) library override, or
+    in NLA tweak mode.
+
+    An editable library override is keyed like a local object: its new action
+    is local and assigning it is an override Blender saves (Blender's way to
+    animate a linked character); linked data itself can't be changed.
+    """
+    lib = getattr(obj, "library", None)
+    if lib is not None:
+        raise ChoreoInputError(obj.name, f"is linked from the library {bpy.path.abspath(lib.filepath)} and "
+                               "can't be keyed; make a library override (Object > Library Override > Make) "
+                               "and key that, or make it local (Object > Relations > Make Local)")
+    ov = getattr(obj, "override_library", None)
+    if ov is not None and ov.is_system_override:
+        raise ChoreoInputError(obj.name, "is a non-editable library override; make it editable "
+                               "(select it, Object > Library Override > Make) to key it")
     ad = obj.animation_data
     if ad is not None and ad.use_tweak_mode:
         raise ChoreoInputError(obj.name, "is in NLA tweak mode; exit tweak mode (Tab in the NLA editor) first")

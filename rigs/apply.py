@@ -39,8 +39,10 @@ def dance_frame_start(dance, scene) -> float:
                 continue
             path = bpy.path.abspath(s.sound.filepath, library=s.sound.library)
             if _same_file(path, os.fspath(dance.audio_path)):
-                # File second x plays at the file's start frame + (x - sound_offset) * fps.
-                return float(strips.content_start(s) + (dance.audio_start - s.sound_offset) * fps)
+                # File second x plays at the file's start frame + (x + sound_offset) * fps:
+                # Sound Offset delays the sound (mixdowns on 4.5.15, 5.0.1, 5.2.3;
+                # choreo.addon.strip_audio).
+                return float(strips.content_start(s) + (dance.audio_start + s.sound_offset) * fps)
     return float(scene.frame_start)
 
 
@@ -52,7 +54,7 @@ def apply_dance(dance, arm_obj, scene, *, frame_start=None, key_mode: str = "bea
     ----------
     dance : Dance
     arm_obj : bpy.types.Object
-        An armature; local (not linked, not a library override).
+        An armature: local or an editable library override (not linked data).
     scene : bpy.types.Scene
         Gives the frame rate (``render.fps / fps_base``) and takes the markers.
     frame_start : float or None
@@ -71,8 +73,11 @@ def apply_dance(dance, arm_obj, scene, *, frame_start=None, key_mode: str = "bea
     -------
     dict
         ``action, keys, keys_per_second, key_error_max_m, key_error_mean_m,
-        retarget_error_mean_m, bone_map, unmapped, frames, seconds, markers,
-        frame_start, scene_fps, timings``.
+        retarget_error_mean_m, bone_map, bone_map_stored, unmapped, frames,
+        seconds, markers, frame_start, scene_fps, timings``. The map used is
+        stored on the armature (:func:`.bonemaps.store_bone_map`;
+        ``bone_map_stored`` False on a library override whose library
+        armature has no map property).
 
     Raises
     ------
@@ -123,6 +128,12 @@ def apply_dance(dance, arm_obj, scene, *, frame_start=None, key_mode: str = "bea
             scene, beats=dance.beats, downbeats=dance.downbeats, sections=dance.sections,
             frame_start=f_start, scene_fps=fps)
         undo.append(undo_markers)
+
+        # The map used is kept on the rig as editable JSON: the next Generate
+        # reads it back (bone_map_for), hand edits included.
+        old_map = arm_obj.get(bonemaps.PROPERTY)
+        undo.append(lambda: _restore_property(arm_obj, bonemaps.PROPERTY, old_map))
+        map_stored = bonemaps.store_bone_map(arm_obj, bmap)
     except BaseException:
         for fn in reversed(undo):
             fn()
@@ -140,6 +151,7 @@ def apply_dance(dance, arm_obj, scene, *, frame_start=None, key_mode: str = "bea
         "retarget_error_mean_m": float(rerr["mean_m"]),
         "retarget_error_max_m": float(rerr["max_m"]),
         "bone_map": bmap.kind,
+        "bone_map_stored": map_stored,
         "unmapped": list(bmap.unmapped),
         "frames": keys.frames,
         "frame_start": f_start,
@@ -148,6 +160,14 @@ def apply_dance(dance, arm_obj, scene, *, frame_start=None, key_mode: str = "bea
         "markers": n_markers,
         "timings": timings,
     }
+
+
+def _restore_property(obj, key: str, value) -> None:
+    if value is None:
+        if key in obj:
+            del obj[key]
+    else:
+        obj[key] = value
 
 
 def _restore_pose_state(arm_obj, modes: dict, props: dict) -> None:

@@ -266,9 +266,21 @@ def detect_bone_map(arm_obj) -> BoneMap:
     return _bone_map("custom", j2b)
 
 
-def store_bone_map(arm_obj, bone_map: BoneMap) -> None:
-    """Save ``bone_map`` on ``arm_obj`` as the JSON custom property "choreo_bone_map"."""
+def store_bone_map(arm_obj, bone_map: BoneMap) -> bool:
+    """Save ``bone_map`` on ``arm_obj`` as the JSON custom property "choreo_bone_map".
+
+    Returns whether it was stored. A library override keeps only a property its
+    library's armature already has (Blender drops the custom properties an
+    override adds when the file is reopened): there the property is made
+    overridable, so the map and later hand edits are saved; an override whose
+    library armature has none gets nothing (its map is detected each time).
+    """
+    if getattr(arm_obj, "override_library", None) is not None:
+        if PROPERTY not in arm_obj:
+            return False
+        arm_obj.property_overridable_library_set(f'["{PROPERTY}"]', True)
     arm_obj[PROPERTY] = bone_map.to_json()
+    return True
 
 
 def load_bone_map(arm_obj) -> BoneMap | None:
@@ -293,8 +305,9 @@ def load_bone_map(arm_obj) -> BoneMap | None:
                                f"(joints are {', '.join(sk.JOINT_NAMES)})")
     bones = arm_obj.data.bones if getattr(arm_obj, "type", None) == "ARMATURE" else {}
     gone = [f"{j} -> {b!r}" for j, b in bm.joint_to_bone.items() if b not in bones]
-    if gone:
-        raise ChoreoInputError(arm_obj.name, f"{where} maps to bones the armature lacks: {', '.join(gone)}")
+    if gone:  # e.g. bones renamed since Choreo stored the map
+        raise ChoreoInputError(arm_obj.name, f"{where} maps to bones the armature lacks: {', '.join(gone)} "
+                               "(fix those names, or delete the property to map the rig again)")
     missing = _core_missing(bm.joint_to_bone)
     if missing:
         raise ChoreoInputError(arm_obj.name, f"{where} leaves core joints unmapped: {', '.join(missing)}")

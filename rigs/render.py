@@ -1,20 +1,30 @@
 """Preview movies: Workbench render of the scene to an H.264 MP4 with the music (AAC).
 
 Workbench is the only fast engine without a GPU (≈0.1 s/frame at 640×360);
-EEVEE falls back to software GL there. The movie is rendered to a temporary
-name beside the target and moved into place only when complete.
+EEVEE falls back to software GL there. The render runs in a child process
+(:mod:`.render_job`) on a saved copy of the session: Blender's render loop is C
+code that a Python signal cannot stop (it swallows exceptions raised in
+``render_post``), but a child can be killed, so Ctrl-C or SIGTERM stops the
+render at once. The movie is written to a temporary name beside the target and
+moved into place only when complete; Blender's output is kept from the
+terminal and shown only when the render fails.
 """
 
 from __future__ import annotations
 
-import contextlib
+import json
 import os
+import subprocess
 import sys
+import tempfile
 import time
 
 import bpy
 
 from ..core.progress import report
+from .quiet import quiet_blender
+
+_JOB = __name__.rpartition(".")[0] + ".render_job"
 
 
 def configure_preview(scene, *, width: int = 640, height: int = 360, audio: bool = True) -> None:
@@ -43,25 +53,37 @@ def configure_preview(scene, *, width: int = 640, height: int = 360, audio: bool
         ff.audio_bitrate = 192
 
 
-@contextlib.contextmanager
-def _quiet_stdout():
-    """Blender prints a line per frame ("Video append frame N") on the C stdout;
-    send it to /dev/null while rendering so the progress bar stays readable."""
-    try:
-        fd = sys.stdout.fileno()
-    except (AttributeError, OSError, ValueError):  # no real stdout (inside Blender's UI)
-        yield
-        return
-    sys.stdout.flush()
-    saved = os.dup(fd)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, fd)
-        yield
-    finally:
-        os.dup2(saved, fd)
-        os.close(saved)
-        os.close(devnull)
+def _run_job(job: dict, n: int, progress) -> str:
+    """Run :mod:`.render_job` on ``job``; return the movie it wrote.
+
+    Its stdout carries only ``frame`` / ``wrote PATH`` lines; Blender's own
+    output goes to a log read back only on failure. The child is killed on any
+    exception here, KeyboardInterrupt included.
+    """
+    with tempfile.TemporaryFile() as log:
+        proc = subprocess.Popen([sys.executable, "-m", _JOB, json.dumps(job)],
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log)
+        written, done = None, 0
+        try:
+            for line in proc.stdout:
+                kind, _, rest = line.decode("utf-8", "replace").rstrip("\n").partition(" ")
+                if kind == "frame":
+                    done += 1
+                    report(progress, done / max(n, 1), f"render frame {done}/{n}")
+                elif kind == "wrote":
+                    written = rest
+            rc = proc.wait()
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            proc.stdin.close()  # the child watches stdin to die with us; close only when it is gone
+            proc.stdout.close()
+        if rc != 0 or not written or not os.path.isfile(written):
+            log.seek(0)
+            tail = log.read().decode("utf-8", "replace").strip()[-3000:]
+            raise RuntimeError(f"preview render failed (exit {rc}); Blender said:\n{tail}")
+    return written
 
 
 def render_preview(scene, out_path: str | os.PathLike, *, width: int = 640, height: int = 360,
@@ -71,7 +93,8 @@ def render_preview(scene, out_path: str | os.PathLike, *, width: int = 640, heig
     Parameters
     ----------
     scene : bpy.types.Scene
-        Must be the context scene (``bpy.ops.render.render`` renders that one).
+        Rendered as it is now (a copy of the session is saved for the child
+        process); ``scene`` itself is not changed.
     frame_range : (int, int), optional
         Inclusive frames; default the scene's range.
     progress : ProgressFn, optional
@@ -85,32 +108,20 @@ def render_preview(scene, out_path: str | os.PathLike, *, width: int = 640, heig
     out_path = os.path.abspath(os.fspath(out_path))
     folder = os.path.dirname(out_path)
     os.makedirs(folder, exist_ok=True)
-    tmp = os.path.join(folder, f".{os.path.basename(out_path)}.{os.getpid()}.part.mp4")
-    configure_preview(scene, width=width, height=height)
-    saved = (scene.frame_start, scene.frame_end, scene.render.filepath)
-    if frame_range is not None:
-        scene.frame_start, scene.frame_end = int(frame_range[0]), int(frame_range[1])
-    n = scene.frame_end - scene.frame_start + 1
-    done = [0]
-
-    def on_frame(*_):
-        done[0] += 1
-        report(progress, done[0] / max(n, 1), f"render frame {done[0]}/{n}")
-
-    scene.render.filepath = tmp
-    bpy.app.handlers.render_post.append(on_frame)
+    stem = os.path.join(folder, f".{os.path.basename(out_path)}.{os.getpid()}.part")
+    movie, blend = stem + ".mp4", stem + ".blend"
+    f0, f1 = (scene.frame_start, scene.frame_end) if frame_range is None else map(int, frame_range)
+    n = f1 - f0 + 1
     t0 = time.perf_counter()
     try:
-        with _quiet_stdout():
-            bpy.ops.render.render(animation=True, scene=scene.name)
-        written = scene.render.frame_path(frame=scene.frame_start)
-        if not os.path.isfile(written):
-            raise RuntimeError(f"render wrote no movie at {written}")
+        with quiet_blender():
+            if "FINISHED" not in bpy.ops.wm.save_as_mainfile(filepath=blend, copy=True, compress=False):
+                raise RuntimeError(f"Blender did not save {blend}")
+        written = _run_job({"blend": blend, "scene": scene.name, "movie": movie, "frames": [f0, f1],
+                            "width": int(width), "height": int(height)}, n, progress)
         os.replace(written, out_path)
     finally:
-        bpy.app.handlers.render_post.remove(on_frame)
-        scene.frame_start, scene.frame_end, scene.render.filepath = saved
-        for leftover in (tmp,):
+        for leftover in (movie, blend, blend + "1"):
             if os.path.exists(leftover):
                 os.unlink(leftover)
     seconds = time.perf_counter() - t0

@@ -1,10 +1,12 @@
 """A dance as a finished .blend (and optionally a preview MP4), without the UI.
 
 :func:`write_dance_blend` builds a fresh scene: the music as a sound strip, a
-dancer (Choreo's default rig, or the first armature of a .blend / .fbx), the
-dance keyed on it with beat and section markers, a camera and a light, then
-saves atomically. It replaces the current Blender session's data, so call it
-from a command-line process (``choreo demo``), not from inside the add-on.
+dancer (Choreo's default rig, or the armature of a .blend / .fbx), the dance
+keyed on it with beat and section markers, a camera and a light, at the frame
+rate asked for (never the rig file's), then saves atomically. Blender's own
+output (save and import notes) is kept from the terminal (:mod:`.quiet`). It
+replaces the current Blender session's data, so call it from a command-line
+process (``choreo demo``), not from inside the add-on.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ import bpy
 from ..core.errors import ChoreoInputError
 from ..core.progress import report, scaled
 from . import strips
+from .quiet import quiet_blender
+from .rates import scene_rate
 
 SCENE_FPS = 30
 FRAME_START = 1
@@ -29,9 +33,12 @@ def add_music_strip(scene, audio_path: str, audio_start: float, n_frames: int, *
 
     The file is placed ``round(audio_start * fps)`` frames before ``frame_start``
     and its left handle trimmed to ``frame_start`` (within half a frame of
-    ``audio_start``), so the song's own part plays under the dance; the path is
-    made absolute, so a relative song path (``cd songs && choreo generate x.ogg``)
-    still finds the file wherever the .blend is saved and opened.
+    ``audio_start``: :func:`song_frame` says exactly where that second plays, for
+    the keys), so the song's own part plays under the dance; no *Sound Offset*
+    is used (Blender 5.0 delays the sound by it, the opposite of what its
+    description suggests). The path is made absolute, so a relative song path
+    (``cd songs && choreo generate x.ogg``) still finds the file wherever the
+    .blend is saved and opened.
     """
     audio_path = os.path.abspath(audio_path)
     if not os.path.isfile(audio_path):
@@ -49,17 +56,36 @@ def add_music_strip(scene, audio_path: str, audio_start: float, n_frames: int, *
     return strip
 
 
-def _first_armature(objs, path):
+def song_frame(strip, scene, seconds: float) -> float:
+    """Scene frame (fractional) where second ``seconds`` of the file of
+    ``strip`` (placed by :func:`add_music_strip`, no Sound Offset) plays."""
+    return strips.content_start(strip) + seconds * scene.render.fps / scene.render.fps_base
+
+
+def _pick_armature(objs, path, name):
+    """The armature named ``name`` among ``objs``, or the only one; never a guess."""
     arms = [o for o in objs if o is not None and o.type == "ARMATURE"]
     if not arms:
         raise ChoreoInputError(path, "contains no armature")
-    return arms[0]
+    names = ", ".join(sorted(o.name for o in arms))
+    if name is None:
+        if len(arms) > 1:
+            raise ChoreoInputError(path, f"holds {len(arms)} armatures ({names}); choose one with --armature NAME")
+        return arms[0]
+    for o in arms:
+        if o.name == name:
+            return o
+    raise ChoreoInputError(path, f"has no armature named {name!r}; its armatures: {names}")
 
 
-def load_rig(scene, rig_path: str | os.PathLike | None):
-    """The dancer: Choreo's default rig, or the first armature appended from a
-    .blend (with the objects parented to it) or imported from an .fbx."""
+def load_rig(scene, rig_path: str | os.PathLike | None, armature: str | None = None):
+    """The dancer: Choreo's default rig, or the armature (the only one, or the
+    one named ``armature``) appended from a .blend (with the objects parented to
+    it) or imported from an .fbx. The FBX importer sets the scene's frame rate
+    to the file's: callers put their own back."""
     if rig_path is None:
+        if armature is not None:
+            raise ChoreoInputError(armature, "an armature name needs a rig file (--rig)")
         from .armature import build_default_rig
 
         return build_default_rig(collection=scene.collection)
@@ -68,12 +94,13 @@ def load_rig(scene, rig_path: str | os.PathLike | None):
         raise ChoreoInputError(path, "rig file not found")
     ext = Path(path).suffix.lower()
     if ext == ".blend":
-        try:
-            with bpy.data.libraries.load(path, link=False) as (src, dst):
-                dst.objects = list(src.objects)
-        except OSError as exc:
-            raise ChoreoInputError(path, f"not a readable .blend ({exc})") from None
-        arm = _first_armature(dst.objects, path)
+        with quiet_blender():  # a user error raised inside is not followed by Blender's text
+            try:
+                with bpy.data.libraries.load(path, link=False) as (src, dst):
+                    dst.objects = list(src.objects)
+            except OSError as exc:
+                raise ChoreoInputError(path, f"not a readable .blend ({exc})") from None
+        arm = _pick_armature(dst.objects, path, armature)
         keep = {arm} | {o for o in dst.objects if o is not None and o.parent == arm}
         for o in dst.objects:
             if o is None:
@@ -85,11 +112,12 @@ def load_rig(scene, rig_path: str | os.PathLike | None):
         return arm
     if ext == ".fbx":
         before = set(bpy.data.objects)
-        try:
-            bpy.ops.import_scene.fbx(filepath=path)
-        except RuntimeError as exc:
-            raise ChoreoInputError(path, f"FBX import failed ({str(exc).strip().splitlines()[-1]})") from None
-        return _first_armature([o for o in bpy.data.objects if o not in before], path)
+        with quiet_blender():
+            try:
+                bpy.ops.import_scene.fbx(filepath=path)
+            except RuntimeError as exc:
+                raise ChoreoInputError(path, f"FBX import failed ({str(exc).strip().splitlines()[-1]})") from None
+        return _pick_armature([o for o in bpy.data.objects if o not in before], path, armature)
     raise ChoreoInputError(path, f"unsupported rig file {ext or '(no extension)'}; expected .blend or .fbx")
 
 
@@ -99,7 +127,8 @@ def save_blend_atomic(out_path: str | os.PathLike) -> str:
     os.makedirs(os.path.dirname(out_path), exist_ok=True)
     tmp = os.path.join(os.path.dirname(out_path), f".{os.path.basename(out_path)}.{os.getpid()}.part.blend")
     try:
-        res = bpy.ops.wm.save_as_mainfile(filepath=tmp, copy=True, compress=False)
+        with quiet_blender():
+            res = bpy.ops.wm.save_as_mainfile(filepath=tmp, copy=True, compress=False)
         if "FINISHED" not in res or not os.path.isfile(tmp):
             raise RuntimeError(f"Blender did not save {tmp}")
         os.replace(tmp, out_path)
@@ -111,6 +140,7 @@ def save_blend_atomic(out_path: str | os.PathLike) -> str:
 
 
 def write_dance_blend(dance, out_path, *, rig_path=None, render_path=None, key_mode: str = "beats",
+                      fps=None, armature: str | None = None, pack_audio: bool = False,
                       progress=None) -> dict:
     """Write ``dance`` as a ready-to-open .blend (and optionally an MP4 preview).
 
@@ -121,16 +151,25 @@ def write_dance_blend(dance, out_path, *, rig_path=None, render_path=None, key_m
     out_path : path
         The .blend to write (atomically).
     rig_path : path, optional
-        A .blend (its first armature) or .fbx to dance; default Choreo's rig.
+        A .blend (its armature, with the objects parented to it) or .fbx to
+        dance; default Choreo's rig.
     render_path : path, optional
         Also render a 640×360 Workbench MP4 with the music there.
     key_mode : {"beats", "dense"}
+    fps : float or str, optional
+        Scene frame rate (:func:`~.rates.scene_rate`: 30, 25, 23.976,
+        "24000/1001" …; default ``SCENE_FPS``); a rig file's own rate never
+        replaces it.
+    armature : str, optional
+        The armature object to dance when the rig file holds several.
+    pack_audio : bool
+        Pack the song into the .blend, so it plays without the song file.
     progress : ProgressFn, optional
 
     Returns
     -------
     dict
-        ``blend``, ``mp4`` (or None), ``armature``, ``frames``, ``fps``,
+        ``blend``, ``mp4`` (or None), ``armature``, ``frames``, ``fps`` (float),
         ``markers``, ``apply`` (apply_dance's report), ``render`` (or None) and
         ``timings`` (seconds per step).
 
@@ -140,27 +179,38 @@ def write_dance_blend(dance, out_path, *, rig_path=None, render_path=None, key_m
     """
     from .apply import apply_dance
 
+    rate = scene_rate(SCENE_FPS if fps is None else fps)
     timings = {}
     t = time.perf_counter()
     report(progress, 0.0, "new scene")
-    bpy.ops.wm.read_factory_settings(use_empty=True)
+    with quiet_blender():
+        bpy.ops.wm.read_factory_settings(use_empty=True)
     scene = bpy.context.scene
     scene.name = "Choreo"
-    scene.render.fps, scene.render.fps_base = SCENE_FPS, 1.0
-    n = int(round(dance.motion.duration * SCENE_FPS))
+    arm = load_rig(scene, rig_path, armature)
+    # After the rig: the FBX importer sets the scene to the file's rate. Frames,
+    # keys, markers and the strip are all placed at this one.
+    scene.render.fps, scene.render.fps_base = rate
+    scene_fps = rate[0] / rate[1]
+    n = int(round(dance.motion.duration * scene_fps))
+    dance_start = float(FRAME_START)  # scene frame of dance time 0
     if dance.audio_path:
-        add_music_strip(scene, os.fspath(dance.audio_path), float(dance.audio_start), n)
-    arm = load_rig(scene, rig_path)
+        strip = add_music_strip(scene, os.fspath(dance.audio_path), float(dance.audio_start), n)
+        if pack_audio:
+            strips.pack_sound(strip.sound)
+        # The strip starts on a whole frame; the keys go where the song's second
+        # audio_start really plays (up to half a frame off frame 1 at 23.976 fps).
+        dance_start = song_frame(strip, scene, float(dance.audio_start))
     timings["scene_s"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    apply_report = apply_dance(dance, arm, scene, frame_start=FRAME_START, key_mode=key_mode,
+    apply_report = apply_dance(dance, arm, scene, frame_start=dance_start, key_mode=key_mode,
                                progress=scaled(progress, 0.05, 0.5))
     if not any(m.name.startswith("choreo:") for m in scene.timeline_markers):
         from .markers import add_dance_markers
 
         add_dance_markers(scene, beats=dance.beats, downbeats=dance.downbeats, sections=dance.sections,
-                          frame_start=FRAME_START, scene_fps=SCENE_FPS)
+                          frame_start=dance_start, scene_fps=scene_fps)
     timings["apply_s"] = time.perf_counter() - t
 
     from .stage import add_preview_stage
@@ -182,6 +232,6 @@ def write_dance_blend(dance, out_path, *, rig_path=None, render_path=None, key_m
         timings["render_s"] = render["seconds"]
     report(progress, 1.0, "done")
     return {"blend": blend, "mp4": render["path"] if render else None, "armature": arm.name,
-            "frames": n, "fps": SCENE_FPS,
+            "frames": n, "fps": scene_fps,
             "markers": sum(m.name.startswith("choreo:") for m in scene.timeline_markers),
             "apply": apply_report, "render": render, "timings": timings}

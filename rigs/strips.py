@@ -39,3 +39,20 @@ def set_right_handle(strip, frame: int) -> None:
 def content_frames(strip) -> int:
     """Frames of the whole sound file at the scene's rate (untrimmed)."""
     return int(getattr(strip, _pick(strip, "content_duration", "frame_duration")))
+
+
+def pack_sound(sound) -> None:
+    """Keep the sound's file inside the .blend (``sound.pack()``), so the .blend
+    plays where the song file is not; already packed sounds are left as they are.
+    Used by ``choreo generate --pack-audio`` and the panel's Pack Audio."""
+    if sound.packed_file is not None:
+        return
+    try:
+        sound.pack()
+    except RuntimeError as exc:  # Blender's message does not name the file
+        import bpy
+
+        from ..core.errors import ChoreoInputError
+
+        path = bpy.path.abspath(sound.filepath)
+        raise ChoreoInputError(path, f"Pack Audio: could not pack the sound ({' '.join(str(exc).split())})") from None

@@ -88,7 +88,7 @@ def test_trimmed_offset_strip_at_23976_fps(files):
     s.frame_final_end = 5 + 48 + 120      # 120 audible frames
     s.sound_offset = 0.25
     a = strip_audio.read_strip_audio(s, sc)
-    offset = 48 / fps + 0.25
+    offset = 48 / fps - 0.25  # Sound Offset delays the sound: the trim skips 0.25 s less of the file
     assert a.offset == pytest.approx(offset, abs=1e-6)  # float32 fps_base, offset
     assert a.duration == pytest.approx(120 / fps, abs=1e-6)
     assert a.frame_start == 53 and a.scene_fps == pytest.approx(fps)
@@ -273,22 +273,6 @@ def test_armature_without_mappable_bones(files):
     _fails(sc, "Blob")
 
 
-def test_linked_armature(files, tmp_path):
-    from choreo.rigs.armature import build_default_rig
-
-    sc, s = new_scene(files)
-    build_default_rig(name="Libdancer", collection=sc.collection, with_mesh=False)
-    lib = tmp_path / "lib.blend"
-    bpy.ops.wm.save_as_mainfile(filepath=str(lib))
-    sc, s = new_scene(files)
-    with bpy.data.libraries.load(str(lib), link=True) as (src, dst):
-        dst.objects = ["Libdancer"]
-    obj = dst.objects[0]
-    sc.collection.objects.link(obj)
-    sc.choreo.target = obj
-    _fails(sc, "linked")
-
-
 def test_missing_weights_file(files):
     sc, s = new_scene(files)
     sc.choreo.weights_file = "/nonexistent/w.safetensors"
@@ -378,4 +362,149 @@ def test_undecodable_strip_is_one_line_not_an_abort(files, tmp_path):
     fake = tmp_path / "notes.wav"
     fake.write_text("this is not audio\n" * 50)
     sc, s = new_scene(files, song=str(fake))
-    _fails(sc, "notes.wav: not a readable audio file")
+    _fails(sc, "notes.wav: not a WAV file")
+
+
+# --- the bone map on the rig, linked rigs, strip frames, Pack Audio -----------
+
+def _keyed_bones(obj):
+    """Bones with F-curves in ``obj``'s assigned action."""
+    from bpy_extras import anim_utils
+
+    ad = obj.animation_data
+    cb = anim_utils.action_get_channelbag_for_slot(ad.action, ad.action_slot)
+    return {fc.data_path.split('"')[1] for fc in cb.fcurves if fc.data_path.startswith("pose.bones")}
+
+
+def test_generate_stores_the_bone_map_used_and_honours_an_edit(files):
+    """Generate on a Mixamo rig stores the map it used as JSON on the rig; an edited map
+    (collars dropped) drives the next Generate and is what stays stored."""
+    import json
+
+    from choreo.rigs import testrigs
+    from choreo.rigs.bonemaps import PROPERTY, detect_bone_map
+
+    sc, s = new_scene(files, frame_start=1)
+    s.frame_final_end = 1 + 60
+    rig = testrigs.build_mixamo_rig(collection=sc.collection)
+    assert PROPERTY not in rig
+    sc.choreo.target = rig
+    assert bpy.ops.choreo.generate() == {"FINISHED"}
+    stored = json.loads(rig[PROPERTY])
+    assert stored["kind"] == "mixamo" and stored["joint_to_bone"] == detect_bone_map(rig).joint_to_bone
+    assert _keyed_bones(rig) == set(stored["joint_to_bone"].values())
+
+    collars = {stored["joint_to_bone"].pop(j) for j in ("l_collar", "r_collar")}
+    assert collars == {"mixamorig:LeftShoulder", "mixamorig:RightShoulder"}
+    rig[PROPERTY] = json.dumps(stored)
+    assert bpy.ops.choreo.generate() == {"FINISHED"}
+    assert _keyed_bones(rig) == set(stored["joint_to_bone"].values())
+    again = json.loads(rig[PROPERTY])
+    assert again["joint_to_bone"] == stored["joint_to_bone"] and again["unmapped"] == ["l_collar", "r_collar"]
+
+
+def _library_rig(files, tmp_path):
+    """A scene whose default dancer "Libdancer" is linked from lib.blend (returns scene, linked object)."""
+    from choreo.rigs.armature import build_default_rig
+
+    sc, s = new_scene(files)
+    build_default_rig(name="Libdancer", collection=sc.collection, with_mesh=False)
+    lib = tmp_path / "lib.blend"
+    bpy.ops.wm.save_as_mainfile(filepath=str(lib))
+    sc, s = new_scene(files, frame_start=1)
+    s.frame_final_end = 1 + 60
+    with bpy.data.libraries.load(str(lib), link=True) as (src, dst):
+        dst.objects = ["Libdancer"]
+    obj = dst.objects[0]
+    sc.collection.objects.link(obj)
+    return sc, obj
+
+
+def test_linked_armature_is_refused_with_what_works(files, tmp_path):
+    sc, obj = _library_rig(files, tmp_path)
+    sc.choreo.target = obj
+    _fails(sc, r"Error: Libdancer: is linked from the library .*lib\.blend and can't be keyed; make a library override "
+               r"\(Object > Library Override > Make\) and key that, or make it local")
+
+
+def test_library_override_gets_its_own_action(files, tmp_path):
+    """The way the refusal points: Object › Library Override › Make, then Generate keys
+    the override on a local action (the library untouched), kept when the file is reopened."""
+    sc, linked = _library_rig(files, tmp_path)
+    bpy.context.view_layer.objects.active = linked
+    linked.select_set(True)
+    assert bpy.ops.object.make_override_library() == {"FINISHED"}
+    ov = bpy.data.objects.get(("Libdancer", None))
+    assert ov is not None and ov.override_library is not None and not ov.override_library.is_system_override
+    sc.choreo.target = ov
+    assert bpy.ops.choreo.generate() == {"FINISHED"}
+    act = ov.animation_data.action.name
+    assert ov.animation_data.action.library is None and len(_keyed_bones(ov)) == 24
+    assert linked.animation_data is None              # the linked reference is not changed
+    assert ov.is_property_overridable_library('["choreo_bone_map"]')   # the map is saved with the override
+    path = tmp_path / "shot.blend"
+    bpy.ops.wm.save_as_mainfile(filepath=str(path))
+    bpy.ops.wm.open_mainfile(filepath=str(path))
+    ov = bpy.data.objects.get(("Libdancer", None))
+    assert ov.override_library is not None and ov.animation_data.action.name == act
+    assert len(_keyed_bones(ov)) == 24
+
+    ov.override_library.is_system_override = True     # what a hierarchy override makes of rigs not picked
+    bpy.context.scene.choreo.target = ov
+    _fails(bpy.context.scene, r"Libdancer: is a non-editable library override; make it editable "
+                              r"\(select it, Object > Library Override > Make\)")
+
+
+@pytest.mark.parametrize("target", [False, True])
+def test_strip_before_frame_0_is_refused(files, target):
+    """Blender's scene range can't start below 0: a strip heard from frame -100 is one
+    line (nothing changes) instead of keys from -100 under a range from 0."""
+    sc, s = new_scene(files, frame_start=-100)
+    s.frame_final_end = 60
+    assert sc.bl_rna.properties["frame_start"].hard_min == 0
+    if target:
+        from choreo.rigs.armature import build_default_rig
+
+        sc.choreo.target = build_default_rig(name="Mine", collection=sc.collection, with_mesh=False)
+    _fails(sc, r"Error: Music: sound strip starts at frame -100, before frame 0 where a scene's frame range can start")
+    # Trimmed to start at frame 0, the same strip dances from frame 0 with the range from 0.
+    s.frame_final_start = 0
+    assert bpy.ops.choreo.generate() == {"FINISHED"}
+    lo, hi = sc.choreo.target.animation_data.action.frame_range
+    assert lo == pytest.approx(0, abs=0.5) and hi <= 60.5
+    if not target:
+        assert (sc.frame_start, sc.frame_end) == (0, 59)
+
+
+def test_pack_audio_packs_only_on_success(files, tmp_path):
+    song = tmp_path / "song.wav"
+    shutil.copy(files["song"], song)
+    sc, s = new_scene(files, song=str(song), frame_start=1)
+    s.frame_final_end = 1 + 60
+    assert bpy.ops.choreo.generate() == {"FINISHED"}        # off (the default): not packed
+    assert s.sound.packed_file is None
+    # A failure after generating (the range lies outside the dance): nothing packed.
+    sc.choreo.pack_audio = True
+    sc.choreo.range_start, sc.choreo.range_end = 500, 600
+    before = state(sc)
+    with pytest.raises(RuntimeError, match="frame range"):
+        bpy.ops.choreo.regenerate_range()
+    assert s.sound.packed_file is None and state(sc) == before
+    assert bpy.ops.choreo.generate() == {"FINISHED"}
+    assert s.sound.packed_file is not None and s.sound.packed_file.size == song.stat().st_size
+    assert s.sound.filepath == str(song)
+
+
+def test_pack_audio_refuses_a_linked_sound(files, tmp_path):
+    """Blender packs a linked sound only in memory (linked data isn't saved): one line instead."""
+    bpy.ops.wm.read_factory_settings(use_empty=True)
+    bpy.data.sounds.load(files["song"]).use_fake_user = True
+    lib = tmp_path / "sounds.blend"
+    bpy.ops.wm.save_as_mainfile(filepath=str(lib))
+    sc, s = new_scene(files)
+    with bpy.data.libraries.load(str(lib), link=True) as (src, dst):
+        dst.sounds = list(src.sounds)
+    s.sound = dst.sounds[0]
+    sc.choreo.pack_audio = True
+    _fails(sc, r"Music: Pack Audio: its sound is linked from the library .*sounds\.blend; pack it in that file")
+    assert s.sound.packed_file is None

@@ -322,7 +322,7 @@ def test_frame_start_follows_sound_strip(music_dir):
     class D:   # only the fields dance_frame_start reads
         audio_path, audio_start = str(song), 2.0
 
-    assert dance_frame_start(D, scene) == pytest.approx(10 + (2.0 - 0.5) * 24)
+    assert dance_frame_start(D, scene) == pytest.approx(10 + (2.0 + 0.5) * 24)  # the offset delays the sound
     D.audio_path = str(song.with_name("other.ogg"))
     assert dance_frame_start(D, scene) == scene.frame_start
 

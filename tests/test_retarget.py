@@ -247,3 +247,33 @@ def test_bad_bone_map_names_the_armature(cmu):
     legless = BoneMap("custom", {k: v for k, v in CHOREO_MAP.joint_to_bone.items() if k != "r_ankle"}, [])
     with pytest.raises(ChoreoInputError, match="r_ankle"):
         retarget(cmu, arm, legless)
+
+
+def test_headless_blend_stores_the_bone_map_of_an_fbx_rig(tmp_path):
+    """`choreo generate --rig rig.fbx -o x.blend`'s path: the rig imported from a real FBX
+    carries the bone map the dance used, as JSON, in the saved .blend; a failed
+    apply_dance stores nothing."""
+    from choreo.core.generation.dance import Dance
+    from choreo.rigs.apply import apply_dance
+    from choreo.rigs.bonemaps import PROPERTY, detect_bone_map, load_bone_map
+    from choreo.rigs.scene import write_dance_blend
+
+    build_mixamo_rig("mixamorig1:", collection=bpy.context.scene.collection, fbx_axes=True)
+    fbx = tmp_path / "rig.fbx"
+    assert bpy.ops.export_scene.fbx(filepath=str(fbx), object_types={"ARMATURE"}, add_leaf_bones=False) == {"FINISHED"}
+    motion = synthetic_motion(60)
+    beats = np.arange(0, motion.duration, 0.5)
+    dance = Dance(motion=motion, beats=beats, downbeats=beats[::4], sections=np.array([0.0]), audio_path=None,
+                  audio_start=0.0, tempo=120.0, model="test", seed=0, energy=1.0)
+    out = write_dance_blend(dance, tmp_path / "out.blend", rig_path=fbx)
+    assert out["apply"]["bone_map"] == "mixamo" and out["apply"]["bone_map_stored"]
+    bpy.ops.wm.open_mainfile(filepath=out["blend"])
+    arm = bpy.data.objects[out["armature"]]
+    stored = load_bone_map(arm)
+    assert stored.kind == "mixamo" and stored.joint_to_bone == detect_bone_map(arm).joint_to_bone
+    assert stored.joint_to_bone["l_knee"] == "mixamorig1:LeftLeg"
+
+    fresh = build_mixamo_rig(name="Fresh", collection=bpy.context.scene.collection)
+    with pytest.raises(ChoreoInputError, match="sparse"):
+        apply_dance(dance, fresh, bpy.context.scene, frame_start=1, key_mode="sparse")
+    assert PROPERTY not in fresh

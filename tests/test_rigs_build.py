@@ -79,6 +79,33 @@ def test_bone_map_survives_save_and_reopen(tmp_path):
     assert back.joint_to_bone == custom.joint_to_bone and back.unmapped == ["l_hand"]
 
 
+def test_bone_map_on_a_library_override(tmp_path):
+    """An override keeps only custom properties its library armature has: there the map
+    (an edit here) is stored and survives reopening; elsewhere nothing is written."""
+    from choreo.rigs.bonemaps import PROPERTY
+
+    sc = bpy.context.scene
+    build_default_rig(name="WithMap", collection=sc.collection, with_mesh=False)
+    tr.build_mixamo_rig(name="NoMap", collection=sc.collection)
+    lib = tmp_path / "lib.blend"
+    bpy.ops.wm.save_as_mainfile(filepath=str(lib))
+    bpy.ops.wm.read_factory_settings(use_empty=True)
+    sc = bpy.context.scene
+    with bpy.data.libraries.load(str(lib), link=True) as (src, dst):
+        dst.objects = ["WithMap", "NoMap"]
+    for o in dst.objects:
+        sc.collection.objects.link(o)
+    with_map, no_map = (o.override_create(remap_local_usages=True) for o in dst.objects)
+    edited = BoneMap("choreo", {n: n for n in sk.JOINT_NAMES if n != "l_hand"}, ["l_hand"])
+    assert store_bone_map(with_map, edited) is True
+    assert store_bone_map(no_map, detect_bone_map(no_map)) is False and PROPERTY not in no_map
+    path = tmp_path / "shot.blend"
+    bpy.ops.wm.save_as_mainfile(filepath=str(path))
+    bpy.ops.wm.open_mainfile(filepath=str(path))
+    back = load_bone_map(bpy.data.objects[("WithMap", None)])
+    assert back.joint_to_bone == edited.joint_to_bone and back.unmapped == ["l_hand"]
+
+
 def test_malformed_user_bone_map_names_the_armature():
     arm = build_default_rig(name="Edited", with_mesh=False)
     arm["choreo_bone_map"] = '{"kind": "custom", "joint_to_bone": {"pelvis": "pelvis",'   # cut short
