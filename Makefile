@@ -25,7 +25,13 @@ LATEST_STAMP := $(LATEST_VENV)/.choreo-installed
 # pip arguments for a CPU build from PyTorch's own index.
 LATEST_TORCH ?=
 
-.PHONY: venv demo extension test test-lts test-latest bench-beats corpus clean
+# Benchmark-only peers (essentia: AGPL-3.0, never a dependency of Choreo) go into their own
+# venv, which sees .venv's packages and Choreo through a site dir, so .venv never gets them.
+PEERS_VENV ?= .venv-peers
+PEERS_PY := $(PEERS_VENV)/bin/python
+PEERS_STAMP := $(PEERS_VENV)/.choreo-peers
+
+.PHONY: venv demo extension test test-lts test-latest bench-beats corpus bench figures clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -77,14 +83,35 @@ test-latest: $(LATEST_STAMP)
 	CHOREO_TORCH_OPTIONAL=1 CHOREO_STOCK_BLENDER=5.2.3 CHOREO_PYTHON313=$(PYTHON313) $(LATEST_PY) -m pytest -m blender; b=$$?; \
 	echo "make test-latest: not blender exit $$a, blender exit $$b"; test $$a -eq 0 -a $$b -eq 0
 
-# Beat-tracker benchmark against the exact grids in ../shared/data/music.
-# essentia is an optional, benchmark-only peer (AGPL; never a dependency of Choreo).
-bench-beats: $(STAMP)
-	$(PY) -m pip install -q essentia || echo "essentia unavailable: benchmark runs without it"
-	$(PY) benchmarks/beat_benchmark.py
+$(PEERS_STAMP): $(STAMP)
+	@echo "make bench-beats: installing essentia (AGPL-3.0, benchmark-only) into $(PEERS_VENV), not into $(VENV)"
+	test -x $(PEERS_PY) || $(PYTHON) -m venv $(PEERS_VENV)
+	echo "import site; site.addsitedir('$$($(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')')" \
+		> $$($(PEERS_PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/choreo-venv.pth
+	$(PEERS_PY) -m pip install -q --no-deps essentia pyyaml || echo "essentia unavailable: the benchmark runs without it"
+	touch $@
 
+# Beat-tracker benchmark against the exact grids in ../shared/data/music, essentia included.
+bench-beats: $(PEERS_STAMP)
+	@$(PY) -c 'import importlib.util as u, sys; sys.exit(u.find_spec("essentia") is not None)' || echo \
+		"note: $(VENV) holds essentia (an older make bench-beats put it there): $(PY) -m pip uninstall essentia"
+	$(PEERS_PY) benchmarks/beat_benchmark.py
+
+# The training corpus; also writes out/corpus.json (figures, sha256, cold build time).
 corpus: $(STAMP)
-	$(PY) -m choreo dataset build --mocap ../shared/data/mocap/cmu --music ../shared/data/music --out out/corpus.npz
+	$(PY) benchmarks/figures.py corpus --mocap ../shared/data/mocap/cmu --music ../shared/data/music --out out/corpus.npz
+
+out/corpus.npz: | $(STAMP)
+	$(MAKE) corpus
+
+# `choreo bench` on that corpus: out/bench/ (table.md, bench.json, plots).
+bench: out/corpus.npz
+	$(PY) -m choreo bench
+
+# The figure blocks of README.md and docs/*.md, from the JSON of `make corpus` and
+# `make bench` (kept in benchmarks/results/; benchmarks/figures.py).
+figures: $(STAMP)
+	$(PY) benchmarks/figures.py
 
 clean:
 	rm -rf out build dist *.egg-info .pytest_cache

@@ -88,3 +88,11 @@ def test_crossmodal_metric_scores_and_refuses_bad_input(tiny):
     with pytest.raises(Exception, match="438"):
         metric.score(w.motion, w.features[:, :10])
     assert main(["bench", "--corpus", str(corpus.path), "--methods", "nonsense"]) == 2
+
+
+def test_bench_without_a_corpus_says_how_to_build_one(tmp_path, capsys):
+    missing = tmp_path / "corpus.npz"
+    assert main(["bench", "--corpus", str(missing)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"choreo: error: {missing}: corpus not found"), err
+    assert "`make corpus`" in err[0] and f"choreo dataset build --mocap DIR --music DIR --out {missing}" in err[0]

@@ -1,0 +1,303 @@
+"""The docs keep their promises: every command line in README.md and docs/*.md parses
+with the real argument parsers, every `make` target and variable named exists, every
+figure block is what benchmarks/figures.py renders from its record, and the records
+agree with what the current code builds and with the README's reading of them."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib
+import importlib.util
+import io
+import json
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+DOCS = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
+
+
+def _figures():
+    spec = importlib.util.spec_from_file_location("choreo_bench_figures", REPO / "benchmarks" / "figures.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+FIG = _figures()
+
+# -- command lines ---------------------------------------------------------------
+
+HEAD = re.compile(r"^(?:\S*python[\d.]*\s+-m\s+(?P<mod>choreo[\w.]*)|(?P<choreo>choreo)|(?P<make>make))"
+                  r"(?=\s|$)(?P<rest>.*)$")
+FENCE = re.compile(r"^```[^\n]*\n(.*?)^```", re.S | re.M)
+PLACEHOLDER = re.compile(r"^[A-Z][A-Z0-9_]*(\.[\w.]+)?$")  # SONG, N, GRID.json, RIG.blend
+
+
+def command_lines(text: str) -> list[tuple[str, bool]]:
+    """(command, complete) for every command in fenced blocks (complete: all its required
+    arguments are given) and in inline code spans (mentions: options checked, not completeness)."""
+    out = []
+    for block in FENCE.findall(text):
+        lines = []
+        for line in block.splitlines():
+            if lines and re.match(r"^\s+\[", line):  # a usage line continued
+                lines[-1] += " " + line.strip()
+            else:
+                lines.append(line.strip())
+        out += [(ln, True) for ln in lines if HEAD.match(ln)]
+    prose = FENCE.sub("", text)
+    out += [(m, False) for m in re.findall(r"`([^`\n]+)`", prose) if HEAD.match(m)]
+    return out
+
+
+def variants(tokens: list[str]) -> list[list[str]]:
+    """The token list once per alternative of `a|b|c` tokens (each alternative used at least once);
+    optional brackets dropped, `...` repetition marks dropped."""
+    toks = [t.strip("[]") for t in tokens]
+    toks = [t for t in toks if t and t != "..."]
+    alts = [t.split("|") if "|" in t else [t] for t in toks]
+    return [[a[min(k, len(a) - 1)] for a in alts] for k in range(max(map(len, alts), default=1))]
+
+
+def _subparsers(parser: argparse.ArgumentParser):
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            yield from action.choices.values()
+
+
+def _strict(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """No abbreviations: a documented `--bea` must not pass for `--beats`."""
+    parser.allow_abbrev = False
+    for sub in _subparsers(parser):
+        _strict(sub)
+    return parser
+
+
+def _chain(parser, tokens):
+    """The (sub)parser each token is parsed by, following sub-command names."""
+    p, out = parser, []
+    for t in tokens:
+        subs = {n: s for a in p._actions if isinstance(a, argparse._SubParsersAction) for n, s in a.choices.items()}
+        out.append(p)
+        if t in subs:
+            p = subs[t]
+    return out
+
+
+def substitute(parser, tokens: list[str]) -> list[str]:
+    """Placeholders replaced by a value of the option's type (N -> 1 for an int); the rest kept."""
+    out, chain = [], _chain(parser, tokens)
+    action = None
+    for t, p in zip(tokens, chain):
+        if t.startswith("-"):
+            action = p._option_string_actions.get(t)
+            out.append(t)
+            continue
+        if action is not None and PLACEHOLDER.match(t):
+            if action.choices:
+                t = next(iter(action.choices))
+            elif action.type in (int, float):
+                t = "1"
+        out.append(t)
+    return out
+
+
+def parse_error(parser, argv: list[str]) -> str | None:
+    """argparse's message for ``argv``, or None when it parses."""
+    err = io.StringIO()
+    try:
+        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+            parser.parse_args(argv)
+    except SystemExit as exc:
+        return err.getvalue().strip().splitlines()[-1] if exc.code else None
+    return None
+
+
+def command_parser(mod: str | None) -> argparse.ArgumentParser:
+    from choreo.cli import build_parser
+
+    if mod in (None, "choreo"):
+        return _strict(build_parser())
+    module = importlib.import_module(mod)
+    if not callable(getattr(module, "build_parser", None)):
+        pytest.fail(f"`python -m {mod}` is documented as a command, but {mod} has no build_parser(): "
+                    "run that way it does nothing and exits 0")
+    return _strict(module.build_parser())
+
+
+def makefile() -> tuple[set[str], set[str]]:
+    text = (REPO / "Makefile").read_text()
+    targets = set(re.findall(r"^([\w.-]+)\s*:(?!=)", text, re.M))
+    variables = set(re.findall(r"^([A-Z_][A-Z0-9_]*)\s*[?:]?=", text, re.M))
+    return targets, variables
+
+
+def check_command(line: str, complete: bool) -> list[str]:
+    """Problems of one documented command line (empty when it matches the parsers)."""
+    m = HEAD.match(line)
+    rest = re.split(r"\s[|&;]\s", m["rest"])[0].replace("…", " … ")  # a shell pipe ends the command
+    elided = "…" in rest
+    tokens = [t for t in shlex.split(rest, comments=True) if t != "…"]
+    if m["make"]:
+        targets, variables = makefile()
+        bad = [t for t in tokens if "=" not in t and t not in targets]
+        bad += [t.split("=")[0] for t in tokens if "=" in t and t.split("=")[0] not in variables]
+        return [f"`{line}`: no make target or variable {b!r} in the Makefile" for b in bad]
+    parser = command_parser(m["mod"])
+    problems = []
+    for argv in variants(tokens):
+        err = parse_error(parser, substitute(parser, argv))
+        if err and (complete and not elided or "the following arguments are required" not in err):
+            problems.append(f"`{line}` as {argv}: {err}")
+    return problems
+
+
+def documented_commands() -> list[tuple[str, str, bool]]:
+    return [(p.relative_to(REPO).as_posix(), line, complete)
+            for p in DOCS for line, complete in command_lines(p.read_text(encoding="utf-8"))]
+
+
+def test_every_documented_command_parses_with_the_real_parsers():
+    cmds = documented_commands()
+    assert len(cmds) > 40 and any("choreo bench" in c for _, c, _ in cmds)
+    problems = [f"{doc}: {p}" for doc, line, complete in cmds for p in check_command(line, complete)]
+    assert not problems, "\n".join(problems)
+
+
+def test_the_command_checker_catches_what_the_docs_could_get_wrong():
+    bad = {
+        "choreo bench --quik": "unrecognized",                        # a misspelt option
+        "choreo bench --meth GT": "unrecognized",                     # an abbreviation
+        "choreo train --config C.json --device auto|gpu": "invalid choice",
+        "choreo dataset build --mocap DIR": "required",               # incomplete in a code block
+        "choreo analyse SONG": "invalid choice",                      # no such sub-command
+        "make benchmarks": "no make target",
+        "make test-latest PYTHON3=x": "no make target or variable",
+    }
+    for line, why in bad.items():
+        problems = check_command(line, True)
+        assert problems and why in problems[0], (line, problems)
+    assert check_command("choreo train", False) == []   # a mention in prose
+    assert check_command("choreo dataset build …", True) == []
+    assert check_command("choreo generate SONG -o x.npz --seed N --energy E", True) == []
+    # the line docs/bench.md had: the module has no parser, so `python -m` ran nothing
+    with pytest.raises(pytest.fail.Exception, match="no build_parser"):
+        check_command(".venv/bin/python -m choreo.core.training.crossmodal --config c.json --register", True)
+
+
+def test_documented_crossmodal_command_trains_and_registers(tmp_path, monkeypatch, mocap_dir, music_dir):
+    """docs/bench.md's command, run on a tiny corpus into a stand-in weights/ folder,
+    writes the weights and registers them (a corpus without a val split included)."""
+    from choreo.cli import main
+    from choreo.core.data.corpus import BuildParams, build_corpus
+    from choreo.core.fileio import sha256_file
+    from choreo.core.metrics.crossmodal import CrossModalMetric
+    from choreo.core.models import weights as W
+
+    [line] = [ln for doc, ln, complete in documented_commands()
+              if doc == "docs/bench.md" and complete and "configs/crossmodal.json" in ln]
+    argv = shlex.split(line)[1:]
+    assert argv[argv.index("--out") + 1] == "weights"  # what makes it the shipped one
+    corpus = build_corpus(mocap_dir, music_dir, tmp_path / "c.npz",
+                          BuildParams(takes=["005_02", "005_04"], val_takes=[], val_tracks=[]),
+                          tracks=["mma07_rhumba", "mma13_boneym"])
+    cfg = json.loads((REPO / "configs" / "crossmodal.json").read_text())
+    cfg.update(corpus=str(corpus.path), steps=3, batch=4, hidden=8, embed_dim=4, negatives=3)
+    (tmp_path / "c.json").write_text(json.dumps(cfg))
+    weights = tmp_path / "weights"
+    weights.mkdir()
+    monkeypatch.setattr(W, "WEIGHTS_DIR", weights)
+    monkeypatch.setattr(W, "REGISTRY", weights / "weights.json")
+    argv[argv.index("--config") + 1] = str(tmp_path / "c.json")
+    argv[argv.index("--out") + 1] = str(weights)
+    assert main(argv) == 0
+    entry = W.registry()["crossmodal"]
+    assert entry["sha256"] == sha256_file(weights / "crossmodal.safetensors")
+    assert CrossModalMetric.load().name == str(weights / "crossmodal.safetensors")  # loads as the shipped one
+
+
+# -- figures -----------------------------------------------------------------------
+
+def test_every_figure_block_is_its_rendering():
+    recs = FIG.load_records()
+    found = {}
+    for path in DOCS:
+        for name, body in FIG.blocks(path.read_text(encoding="utf-8")):
+            found[name] = path.name
+            assert body == FIG.body(name, recs), f"{path.name}: block {name} is stale: run `make figures`"
+    assert {"corpus", "bench"} <= set(found) and found["corpus"] == found["bench"] == "README.md"
+    assert set(found) == set(FIG.BLOCKS), "every renderer has its block"
+
+
+def test_rewrite_replaces_a_stale_block_and_is_idempotent():
+    recs = FIG.load_records()
+    text = "a\n<!-- figures:corpus -->\nold 0.339\n<!-- /figures:corpus -->\nb\n"
+    new = FIG.rewrite(text, recs)
+    assert new.startswith("a\n<!-- figures:corpus -->\n\n**Training corpus**") and new.endswith(
+        "\n\n<!-- /figures:corpus -->\nb\n")
+    assert "0.339" not in new and f"{recs['corpus']['summary']['bas']['warped']:.3f}" in new
+    assert FIG.rewrite(new, recs) == new
+    with pytest.raises(KeyError, match="unknown figure block"):
+        FIG.rewrite("<!-- figures:nope -->\n<!-- /figures:nope -->\n", recs)
+
+
+def test_collect_records_only_full_runs_on_the_recorded_corpus(tmp_path):
+    """`make figures` never records a --quick bench, nor one measured on another corpus."""
+    results, out = tmp_path / "results", tmp_path / "out"
+    (out / "bench").mkdir(parents=True)
+    results.mkdir()
+    (results / "corpus.json").write_text(json.dumps({"sha256": "a" * 64}))
+    bench = out / "bench" / "bench.json"
+    for proto, done in (({"quick": True, "corpus_sha256": "a" * 64}, "--quick"),
+                        ({"quick": False, "corpus_sha256": "b" * 64}, "another corpus"),
+                        ({"quick": False, "corpus_sha256": "a" * 64}, "recorded")):
+        bench.write_text(json.dumps({"protocol": proto}))
+        lines = FIG.collect(tmp_path, results)
+        assert done in lines[1] and "corpus: kept" in lines[0], lines
+        assert (results / "bench.json").is_file() == (done == "recorded")
+
+
+def test_recorded_corpus_is_what_the_current_code_builds(tmp_path, mocap_dir, music_dir):
+    """The record's pairs, warps and beat alignment against a fresh default build; without
+    music features (2 s instead of 25: the pairs do not depend on them). Its sha256 and
+    size need the full build (`make corpus`)."""
+    from choreo.core.data.corpus import BuildParams, build_corpus
+
+    rec = FIG.load_records()["corpus"]
+    assert rec["command"] == ("choreo dataset build --mocap ../shared/data/mocap/cmu --music ../shared/data/music "
+                              "--out out/corpus.npz")
+    corpus = build_corpus(mocap_dir, music_dir, tmp_path / "c.npz", BuildParams(features=False))
+    fresh = json.loads(json.dumps(FIG.corpus_record(corpus)))
+    assert fresh == {k: rec[k] for k in fresh}, "the corpus changed: run `make corpus figures`"
+
+
+def test_recorded_bench_ran_on_the_recorded_corpus_and_bears_out_the_readme():
+    recs = FIG.load_records()
+    b = recs["bench"]
+    assert b["protocol"]["corpus_sha256"] == recs["corpus"]["sha256"] and not b["protocol"]["quick"]
+    rows = {r["method"]: r["metrics"] for r in b["rows"]}
+    gens = [r["method"] for r in b["rows"] if r["kind"] == "generator"]
+    gt, d = rows["GT"], rows["default"]
+
+    def best(key, better=min):
+        return better(gens, key=lambda n: rows[n][key])
+
+    for key in ("FID_k", "FID_g", "MDD_hand", "MDD_foot"):
+        assert best(key) == "default", key
+    assert min(gens, key=lambda n: abs(rows[n]["Div_k"] - gt["Div_k"])) == "default"
+    assert min(gens, key=lambda n: abs(rows[n]["crossmodal"] - gt["crossmodal"])) == "default"
+    assert d["PFC"] > gt["PFC"] and all(d["PFC"] > rows[n]["PFC"] for n in gens if n.startswith("ren_"))
+    assert d["BAS_bailando"] < gt["BAS_bailando"]
+    assert best("Div_k") == "ren_full" and max(rows, key=lambda n: rows[n]["BAS_bailando"]) == "ren_full"
+    assert min(rows, key=lambda n: rows[n]["FID_k"]) == "Rand Seq" == min(rows, key=lambda n: rows[n]["FID_g"])
+    assert rows["Frozen"]["BAS_bailando"] == rows["Frozen"]["Div_k"] == 0
+    # docs/bench.md: the 10 nearest windows separate real dance from non-dance far more clearly than Ren's 1
+    def separation(key):
+        return gt[key] / min(rows["Rand Frame"][key], rows["Frozen"][key])
+
+    assert separation("crossmodal") < 0.6 < 0.8 < separation("crossmodal_1")
