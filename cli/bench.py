@@ -116,11 +116,12 @@ def _shown(path) -> str:
 
 
 def run_bench(corpus_path, music_dir, out_dir, methods=None, quick=False, seed=0, crossmodal=None,
-              progress=None) -> dict:
+              progress=None, json_path=None) -> dict:
     """Run the benchmark; writes ``table.md``, ``bench.json``, ``longterm.png`` and
-    ``metrics.png`` to ``out_dir`` and returns the results dict."""
+    ``metrics.png`` to ``out_dir`` (and the results JSON to ``json_path``), all of
+    them or, on a failure or an interrupt, none, and returns the results dict."""
     from ..core.data.corpus import Corpus
-    from ..core.fileio import sha256_file
+    from ..core.fileio import atomic_paths, sha256_file
     from ..core.metrics import baselines as BL
     from ..core.metrics import longterm as LT
     from ..core.metrics import report as R
@@ -230,11 +231,16 @@ def run_bench(corpus_path, music_dir, out_dir, methods=None, quick=False, seed=0
         "seconds": time.perf_counter() - t_start,
     }
     table = R.markdown_table(rows)
-    R.write_text(out_dir / "table.md", table + "\n" + R.variants_note())
-    R.write_json(out_dir / "bench.json", result)
-    R.plot_metrics(rows, out_dir / "metrics.png")
-    if curves:
-        LT.plot_curves(curves, out_dir / "longterm.png")
+    names = ["table.md", "bench.json", "metrics.png"] + (["longterm.png"] if curves else [])
+    targets = [out_dir / n for n in names] + ([json_path] if json_path else [])
+    with atomic_paths(targets) as tmp:
+        R.write_text(tmp[0], table + "\n" + R.variants_note())
+        R.write_json(tmp[1], result)
+        R.plot_metrics(rows, tmp[2])
+        if curves:
+            LT.plot_curves(curves, tmp[3])
+        if json_path:
+            R.write_json(tmp[-1], result)
     result["table"] = table
     report(progress, 1.0, "done")
     return result
@@ -242,17 +248,14 @@ def run_bench(corpus_path, music_dir, out_dir, methods=None, quick=False, seed=0
 
 def run(args) -> int:
     from ..core.fileio import check_output, check_output_dir
-    from ..core.metrics import report as R
 
     check_output_dir(args.out)  # before the benchmark's minutes of work, not after
     if args.json:
         check_output(args.json)
     with cli_bar("bench") as bar:
         res = run_bench(args.corpus, args.music, args.out, args.methods, args.quick, args.seed,
-                        args.crossmodal, progress=bar)
+                        args.crossmodal, progress=bar, json_path=args.json)
     table = res.pop("table")
-    if args.json:
-        R.write_json(args.json, res)
     p = res["protocol"]
     print(f"{p['windows']} held-out windows ({p['clip_seconds']['median']:.1f} s median) of "
           f"{', '.join(p['tracks'])}; reference: {p['reference_set']}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import numpy as np
 import pytest
@@ -96,3 +97,27 @@ def test_bench_without_a_corpus_says_how_to_build_one(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith(f"choreo: error: {missing}: corpus not found"), err
     assert "`make corpus`" in err[0] and f"choreo dataset build --mocap DIR --music DIR --out {missing}" in err[0]
+
+
+def test_sigterm_stops_bench_and_keeps_the_old_results(tiny, tmp_path):
+    """SIGTERM mid-benchmark (was: killed, exit -15): 143, one line, the earlier results (folder and --json) untouched."""
+    import signal
+    import sys
+
+    sys.path.insert(0, os.path.dirname(__file__))
+    from test_cli_main import _interrupt_mid_work, _leftovers, _start
+
+    _, corpus, weights, music_dir = tiny
+    out = tmp_path / "b"
+    out.mkdir()
+    for name in ("table.md", "bench.json"):
+        (out / name).write_text("earlier " + name)
+    (tmp_path / "res.json").write_text("earlier json")
+    proc = _start(["bench", "--quick", "--json", "res.json", "--out", "b", "--corpus", str(corpus.path),
+                   "--music", str(music_dir), "--methods", "GT", "frozen", str(weights)], tmp_path, tmp_path / "cache")
+    code, err, seconds = _interrupt_mid_work(proc, "bench:", signal.SIGTERM)
+    assert code == 143 and err.strip().splitlines()[-1] == "choreo: interrupted", err
+    assert "Traceback" not in err and seconds < 15
+    assert [(out / n).read_text() for n in ("table.md", "bench.json")] == ["earlier table.md", "earlier bench.json"]
+    assert (tmp_path / "res.json").read_text() == "earlier json" and sorted(os.listdir(out)) == ["bench.json", "table.md"]
+    assert _leftovers(tmp_path) == []
