@@ -15,12 +15,14 @@ import os
 import time
 from pathlib import Path
 
-import bpy
+from .quiet import quiet_blender
+
+with quiet_blender():  # Blender 5.2 logs its colour-management set-up when bpy is imported
+    import bpy
 
 from ..core.errors import ChoreoInputError
 from ..core.progress import report, scaled
 from . import strips
-from .quiet import quiet_blender
 from .rates import scene_rate
 
 SCENE_FPS = 30

@@ -390,7 +390,8 @@ def fbx_rig_from_24fps_scene(path):
 
 
 @pytest.mark.parametrize("fps, want, rig", [(None, (30, 1.0), "fbx24"), (24, (24, 1.0), None),
-                                            ("24000/1001", (24, 1.001), None), (25, (25, 1.0), "fbx24")])
+                                            ("24000/1001", (24, 1.001), None), (25, (25, 1.0), "fbx24"),
+                                            (60, (60, 1.0), "fbx24")])
 def test_scene_runs_at_the_chosen_fps_whatever_the_rig(mocap_dir, song, tmp_path, fps, want, rig):
     """Scene rate as chosen (default 30), never the FBX rig's 24 (failed before: an FBX
     from a 24-fps scene left the scene at 24 while frame_end was a 30-fps count);
