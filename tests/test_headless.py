@@ -256,8 +256,9 @@ print(json.dumps({"path": path, "exists": os.path.isfile(path), "decoded": decod
 
 def reopen(blend, mix, cwd) -> dict:
     """Open ``blend`` in a fresh process run from ``cwd``, mix the scene down to ``mix``."""
+    # PWD as a shell sets it: Blender 4.5 resolves a relative path against $PWD, not getcwd()
     r = subprocess.run([sys.executable, "-c", REOPEN, str(blend), str(mix)], cwd=cwd, capture_output=True,
-                       text=True, timeout=120)
+                       text=True, timeout=120, env={**os.environ, "PWD": str(cwd)})
     assert r.returncode == 0, r.stderr[-3000:]
     import json
 

@@ -347,7 +347,6 @@ def test_numpy_fcurve_evaluation_equals_blenders():
     """rigs.fcurve_eval (used to measure the On Beats error) gives what FCurve.evaluate
     gives: auto, auto-clamped, vector and long free handles, fractional key frames,
     frames before, between, on and after the keys."""
-    from bpy_extras import anim_utils
 
     from choreo.rigs import actions, fcurve_eval
 
@@ -358,7 +357,7 @@ def test_numpy_fcurve_evaluation_equals_blenders():
     slot = act.slots.new(id_type='OBJECT', name='o')
     obj.animation_data_create()
     obj.animation_data.action, obj.animation_data.action_slot = act, slot
-    cb = anim_utils.action_ensure_channelbag_for_slot(act, slot)
+    cb = actions.ensure_channelbag(act, slot)  # 4.5 has no anim_utils helper for it
     rng = np.random.default_rng(0)
     handle_types = ("AUTO_CLAMPED", "AUTO", "VECTOR")
     for i in range(20):
