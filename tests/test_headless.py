@@ -437,7 +437,9 @@ def test_interrupt_stops_the_render_and_leaves_no_trace(gridded_song, tmp_path, 
     (tmp_path / "x.mp4").write_bytes(b"an earlier movie")
     p = subprocess.Popen([sys.executable, "-m", "choreo", "generate", str(gridded_song[0]), "-o", "x.blend",
                           "--render", "x.mp4", "--weights", w], cwd=tmp_path, stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, text=True, env={**os.environ, "CHOREO_PROGRESS_INTERVAL": "0"})
+                         stderr=subprocess.PIPE, text=True, env={**os.environ, "CHOREO_PROGRESS_INTERVAL": "0"},
+                         # SIGINT at its default: a test runner started in the background may ignore it
+                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         seen = []
         for line in p.stderr:  # progress lines: wait until frames are being rendered

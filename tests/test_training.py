@@ -304,10 +304,17 @@ def test_interrupted_training_keeps_its_checkpoint_and_says_how_to_resume(tiny, 
     proc = subprocess.Popen([sys.executable, "-m", "choreo", "train", "--config", str(config), "--out", str(out),
                              "--device", "cpu"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
-    for line in proc.stderr:
-        if " step 3/" in line:  # checkpoints of steps 1 and 2 are written
+    import re
+    import threading
+
+    watchdog = threading.Timer(120, proc.kill)  # a run of 100000 steps must not hang the suite
+    watchdog.start()
+    for line in proc.stderr:  # a line every 0.1 s: it may name any step from 3 on
+        m = re.search(r" step (\d+)/", line)
+        if m and int(m.group(1)) >= 3:  # checkpoints of steps 1 and 2 are written
             break
     proc.send_signal(signal.SIGINT)
+    watchdog.cancel()
     _, err = proc.communicate(timeout=60)
     step = checkpoint_step(out / "full_checkpoint")
     assert proc.returncode == 130 and step is not None and step >= 2, err
