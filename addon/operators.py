@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 
 import bpy
 
+from ..core.cleanup import StagePlan
 from ..core.errors import ChoreoError, ChoreoInputError
 from ..rigs.strips import pack_sound
 from .strip_audio import StripAudio, active_sound_strip, read_strip_audio, sequencer_scene
@@ -51,6 +52,7 @@ class Plan:
     beat_grid: object | None = None  # a BeatMap in sound-file time, from the Beat Grid field
     pack_sound: str | None = None    # name of the strip's sound to pack on success (Pack Audio)
     timings: dict = field(default_factory=dict)
+    stage: object = None             # a StagePlan: turn, travel, stage size
 
 
 # --- step 1: read and check (main thread) ------------------------------------
@@ -132,6 +134,7 @@ def make_plan(context, frame_range=None) -> Plan:
     return Plan(scene_name=context.scene.name, audio=audio, target_name=target.name if target else None,
                 bone_map=bone_map, weights=_weights(context, settings), seed=int(settings.seed),
                 energy=float(settings.energy), key_mode=settings.key_mode.lower(),
+                stage=StagePlan(float(settings.turn), float(settings.travel), float(settings.stage_size)).checked(),
                 tolerance=float(settings.tolerance), frame_range=frame_range, beat_grid=grid,
                 pack_sound=pack, timings={"read_audio_s": time.perf_counter() - t0})
 
@@ -144,7 +147,8 @@ def generate(plan: Plan, progress=None):
 
     a = plan.audio
     return generate_from_samples(a.samples, a.sr, audio_path=a.path or None, audio_start=a.offset,
-                                 beat_grid=plan.beat_grid, weights=plan.weights, seed=plan.seed, energy=plan.energy, progress=progress)
+                                 beat_grid=plan.beat_grid, weights=plan.weights, seed=plan.seed, energy=plan.energy,
+                                 stage=plan.stage, progress=progress)
 
 
 # --- step 3: write (main thread) ---------------------------------------------

@@ -17,6 +17,10 @@ def _draw(layout, context) -> None:
     row = col.row(align=True)
     row.prop(s, "seed")
     row.prop(s, "energy")
+    row = col.row(align=True)
+    row.prop(s, "turn")
+    row.prop(s, "travel")
+    col.prop(s, "stage_size")
     col.prop(s, "key_mode")
     if s.key_mode == "BEATS":
         col.prop(s, "tolerance")

@@ -41,6 +41,16 @@ class ChoreoSettings(bpy.types.PropertyGroup):
     energy: FloatProperty(
         name="Energy", description="How big and busy the movement is (1 = as the music suggests)",
         default=1.0, min=0.1, soft_max=3.0, max=10.0)
+    turn: FloatProperty(
+        name="Turn", description="How much of the dance's sustained turning to keep (0 = faces the front, "
+                                 "1 = as generated; net turning stays at most 4 turns a minute)",
+        default=0.5, min=0.0, max=1.0, subtype="FACTOR")
+    travel: FloatProperty(
+        name="Travel", description="How much of the dance's travel across the floor to keep (0 = on the spot)",
+        default=0.5, min=0.0, max=1.0, subtype="FACTOR")
+    stage_size: FloatProperty(
+        name="Stage", description="Side of the square stage around the start the dancer stays on",
+        default=4.0, min=1.0, max=50.0, subtype="DISTANCE", unit="LENGTH")
     key_mode: EnumProperty(
         name="Keys",
         description="How the dance is keyed on the armature",

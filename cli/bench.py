@@ -15,8 +15,8 @@ REPO = Path(__file__).resolve().parent.parent
 SHARED_MUSIC = REPO.parent / "shared" / "data" / "music"
 _ALIASES = {"gt": "GT", "ground_truth": "GT", "rand_frame": "Rand Frame", "rand_seq": "Rand Seq",
             "frozen": "Frozen"}
-QUICK = {"windows": 8, "longterm_s": 8.0, "longterm_tracks": 1, "seeds": 2}
-DEFAULT = {"windows": None, "longterm_s": 60.0, "longterm_tracks": 4, "seeds": 2}
+QUICK = {"windows": 8, "longterm_s": 8.0, "longterm_tracks": 2, "seeds": 2}
+DEFAULT = {"windows": None, "longterm_s": 60.0, "longterm_tracks": 4, "seeds": 3}
 
 
 def add_parser(subparsers) -> None:
@@ -162,6 +162,8 @@ def run_bench(corpus_path, music_dir, out_dir, methods=None, quick=False, seed=0
     lt_ref_k = np.stack([kinetic_features(m) for m in lt_ref]) if len(lt_ref) >= 2 else None
 
     rows, curves = [], {}
+    body_rows, music_dances = _reference_body_rows(corpus, music_dir, windows), {}
+    lt_audio = _job_audio(lt_jobs)
     n = len(plan)
     for i, (name, path) in enumerate(plan):
         step = scaled(progress, 0.05 + 0.9 * i / n, 0.05 + 0.9 * (i + 1) / n)
@@ -183,6 +185,14 @@ def run_bench(corpus_path, music_dir, out_dir, methods=None, quick=False, seed=0
                 motions.append(type(m)(m.joints[idx], fps))
             if lt_ref_k is not None and lt_jobs:
                 curves[name] = LT.windowed_fid(gen[len(tracks):], lt_ref_k)
+            if lt_jobs:
+                from ..core.metrics.body_report import body_row
+
+                dances = {}
+                for job, m in zip(lt_jobs, gen[len(tracks):]):
+                    dances.setdefault(Path(job["audio"]).stem, {})[job["seed"]] = m
+                body_rows.append(body_row(name, gen[len(tracks):], lt_audio, dances))
+                music_dances[name] = dances
             report(step, 0.5, f"{name}: metrics")
         items = [(m, w.beats) for m, w in zip(motions, windows)]
         scores = evaluate_set(items, train_items, ref_features=ref_feats)
@@ -230,20 +240,71 @@ def run_bench(corpus_path, music_dir, out_dir, methods=None, quick=False, seed=0
         "longterm": {"window_s": LT.WINDOW_SECONDS, "fid_k": curves},
         "seconds": time.perf_counter() - t_start,
     }
-    table = R.markdown_table(rows)
-    names = ["table.md", "bench.json", "metrics.png"] + (["longterm.png"] if curves else [])
+    from ..core.metrics import body_report as BR
+
+    result["body"] = {"rows": body_rows, "longterm_jobs": "first {:g} s of {} × seeds {}".format(
+        s["longterm_s"], ", ".join(val_tracks), list(range(seed, seed + s["seeds"]))),
+        "gt": "val windows (whole-take dances warped onto the unseen tracks)",
+        "reference": "train pairs (the CMU dances, warped onto the train tracks)"}
+    table = R.markdown_table(rows) + "\n" + BR.markdown_body_table(body_rows)
+    shown = next(iter(music_dances), None)
+    names = ["table.md", "bench.json", "metrics.png"] + (["longterm.png"] if curves else []) \
+        + (["music.png"] if shown else [])
     targets = [out_dir / n for n in names] + ([json_path] if json_path else [])
     with atomic_paths(targets) as tmp:
-        R.write_text(tmp[0], table + "\n" + R.variants_note())
+        R.write_text(tmp[0], table + "\n" + R.variants_note() + BR.body_note())
         R.write_json(tmp[1], result)
         R.plot_metrics(rows, tmp[2])
         if curves:
             LT.plot_curves(curves, tmp[3])
+        if shown:
+            BR.plot_music(music_dances[shown], _levels(lt_jobs, lt_audio), tmp[names.index("music.png")], shown)
         if json_path:
             R.write_json(tmp[-1], result)
     result["table"] = table
     report(progress, 1.0, "done")
     return result
+
+
+def _job_audio(jobs) -> list[tuple[np.ndarray, int]]:
+    """(samples from the job's start, rate) of each long-term job, each song read once."""
+    from ..core.audio.io import load_audio
+
+    cache, out = {}, []
+    for job in jobs:
+        key = (job["audio"], job["start"], job["duration"])
+        if key not in cache:
+            cache[key] = load_audio(job["audio"], sr=22050, offset=float(job["start"]), duration=job["duration"])
+        out.append(cache[key])
+    return out
+
+
+def _levels(jobs, audio) -> dict[str, np.ndarray]:
+    """The song level (dB, 1/30-s frames, smoothed 1 s) of each job's song, for the plot."""
+    from ..core.models.conditioning import loudness_curve
+
+    return {Path(j["audio"]).stem: loudness_curve(y, sr, 30.0, int(len(y) / sr * 30)) for j, (y, sr) in
+            zip(jobs, audio)}
+
+
+def _reference_body_rows(corpus, music_dir, windows) -> list[dict]:
+    """GT (the held-out windows) and the reference set (train pairs) in the body table."""
+    from ..core.audio.io import load_audio
+    from ..core.metrics.body_report import body_row
+
+    songs = {}
+
+    def audio(track, start, seconds):
+        if track not in songs:
+            songs[track] = load_audio(_track_audio(music_dir, track), sr=22050)
+        y, sr = songs[track]
+        return y[int(start * sr):int((start + seconds) * sr) + 1], sr
+
+    train = [p for p in corpus.pairs("train") if not p.mirrored]
+    return [body_row("GT", [w.motion for w in windows],
+                     [audio(w.track, w.music_start, w.motion.duration) for w in windows]),
+            body_row("Reference (train)", [p.motion for p in train],
+                     [audio(p.track, p.music_start, p.motion.duration) for p in train])]
 
 
 def run(args) -> int:

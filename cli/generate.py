@@ -37,6 +37,13 @@ def add_parser(subparsers) -> None:
     p.add_argument("--seed", type=int, default=0, help="variation seed (same seed, same dance; default 0)")
     p.add_argument("--energy", type=float, default=1.0,
                    help="energy multiplier, 0.1–10 (1 = the training dances' typical energy)")
+    p.add_argument("--turn", type=float, default=0.5, metavar="T",
+                   help="how much of the generated sustained turning to keep, 0–1 (0 = faces the front; "
+                        "default 0.5; net turning stays ≤ 4 turns/min)")
+    p.add_argument("--travel", type=float, default=0.5, metavar="T",
+                   help="how much of the generated travel to keep, 0–1 (0 = dances on the spot; default 0.5)")
+    p.add_argument("--stage", type=float, default=4.0, metavar="M",
+                   help="side of the square stage the dancer stays on, metres, 1–50 (default 4)")
     p.add_argument("--start", type=float, metavar="S", help="start at S seconds into the song")
     p.add_argument("--end", type=float, metavar="E", help="end at E seconds into the song")
     p.add_argument("--weights", metavar="FILE", help="generator weights (.safetensors) or a shipped "
@@ -75,7 +82,7 @@ def run(args) -> int:
     t0 = time.perf_counter()
     with cli_bar("generate") as bar:
         dance = generate_dance(args.song, weights=args.weights, seed=args.seed, energy=args.energy,
-                               start=args.start, end=args.end, beat_grid=grid,
+                               start=args.start, end=args.end, beat_grid=grid, stage=_stage(args),
                                progress=scaled(bar, 0.0, 0.5 if ext == ".blend" else 0.95))
         # Every output goes to a temporary file beside it; all are renamed into place
         # only when all were written, so a failure or an interrupt replaces none.
@@ -105,12 +112,20 @@ def run(args) -> int:
     return 0
 
 
+def _stage(args):
+    """The turn / travel / stage choices as a checked StagePlan."""
+    from ..core.cleanup import StagePlan
+
+    return StagePlan(args.turn, args.travel, args.stage).checked()
+
+
 def _check_options(args, out: Path, ext: str) -> None:
     """Refuse, before any work, bad values, options that do not apply to OUT or files of the wrong kind."""
     from ..core.generation.pipeline import check_energy, check_seed
 
     check_seed(args.seed)
     check_energy(args.energy)
+    _stage(args)
     if ext == ".blend" and importlib.util.find_spec("bpy") is None:
         raise ChoreoInputError(out, "writing .blend needs Blender's bpy module (pip install bpy, or run "
                                     "inside Blender)")

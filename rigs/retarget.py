@@ -24,8 +24,14 @@ swing) and a secondary vector that fixes the twist:
 
 Unmapped bones keep their rest pose; a mapped bone whose child joint sits
 several bones further down (Rigify's extra spine/neck bones) aims through
-them at that joint. The legs go through an analytic two-bone IK so feet can
-be planted during floor contacts (:mod:`.contacts`).
+them at that joint. A bone carrying several mapped joints (pelvis → spine1
+and hips, chest → neck and collars) takes the rotation that best fits all of
+them (Wahba), and the pelvis is placed so the hips' midpoint is the motion's.
+The legs go through an analytic two-bone IK to the motion's ankles every
+frame, planted during floor contacts (:mod:`choreo.core.cleanup.contacts`);
+the floor rule lifts the motion so the rig's sole (its skinned foot vertices,
+else its foot bones) stands on the floor where the motion's feet do, pins
+contact feet onto it and keeps the others out of it.
 
 ``matrix_basis = C⁻¹ · G · R`` where ``R`` is the bone's rest rotation
 (``matrix_local``), ``G`` the rest→target frame rotation and ``C`` the pose
@@ -43,7 +49,7 @@ from ..core import skeleton as sk
 from ..core.errors import ChoreoInputError
 from ..core.motion import Motion
 from ..core.progress import ProgressFn, report
-from . import contacts as ct
+from ..core.cleanup import contacts as ct
 from .animation import RigAnimation, RigSkeleton
 from .bonemaps import BoneMap
 
@@ -60,6 +66,8 @@ _NEXT = {
 _SPINE_MIX = {"pelvis": 0.0, "spine1": 1 / 3, "spine2": 2 / 3, "spine3": 1.0, "neck": 1.0, "head": 1.0}
 # Hinge angles (sin) below which the hinge plane is not trusted, and above which it fully is.
 _HINGE_LO, _HINGE_HI = np.sin(np.radians(8.0)), np.sin(np.radians(25.0))
+# A foot in contact whose sole comes this close to the floor (world m) is pinned onto it.
+_PIN_M = 0.03
 
 
 # -- small vector helpers ------------------------------------------------------
@@ -80,6 +88,16 @@ def _frame(primary: np.ndarray, secondary: np.ndarray, fallback: np.ndarray) -> 
     e2 = _unit(a * _unit(s) + (1 - a) * _unit(f))
     e3 = np.cross(e1, e2)
     return np.stack([e1, e2, e3], axis=-1)
+
+
+def _best_rotation(rest: np.ndarray, target: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Rotations (T, 3, 3) taking the vectors ``rest`` (K, 3) closest onto
+    ``target`` (T, K, 3) in the weighted least-squares sense (Wahba's problem,
+    by SVD; never a reflection)."""
+    H = np.einsum("k,tki,kj->tij", weights, target, rest)
+    U, _, Vt = np.linalg.svd(H)
+    U[..., :, 2] *= np.sign(np.linalg.det(U @ Vt))[..., None]
+    return U @ Vt
 
 
 def _smoothstep(x: np.ndarray) -> np.ndarray:
@@ -239,8 +257,53 @@ def _leg_length(p: np.ndarray) -> float:
     return total / 2.0
 
 
+def _sole_points(arm_obj, bone_name: str) -> np.ndarray:
+    """Rest points (K, 3, armature space) of the foot hanging from ``bone_name``
+    (the ankle's bone), whose lowest one, however the foot turns, touches the
+    floor: the vertices of meshes skinned to the armature whose strongest group
+    is that bone or one of its descendants (the toes); without such a mesh, the
+    heads and tails of those bones."""
+    import bpy
+
+    bones = arm_obj.data.bones
+    # A generated Rigify rig's foot_fk.L moves ORG-foot.L (heel, toe) and
+    # DEF-foot.L (what the mesh follows) through constraints, not parenting.
+    base = bone_name.replace("_fk", "")
+    roots = [bones[bone_name], *(bones[p + base] for p in ("ORG-", "DEF-") if p + base in bones)]
+    names = {n for b in roots for n in (b.name, *(c.name for c in b.children_recursive))}
+    bone = bones[bone_name]
+    mw = _world_matrix(arm_obj)
+    ankle_z = (mw @ np.array([*bone.head_local, 1.0]))[2]
+    pts = []
+    for o in bpy.data.objects:
+        if o.type != "MESH" or not any(m.type == "ARMATURE" and m.object == arm_obj for m in o.modifiers):
+            continue
+        groups = {g.index for g in o.vertex_groups if g.name in names}
+        if not groups:
+            continue
+        co = np.empty(3 * len(o.data.vertices))
+        o.data.vertices.foreach_get("co", co)
+        om = np.array(o.matrix_world, np.float64)
+        world = co.reshape(-1, 3) @ om[:3, :3].T + om[:3, 3]
+        verts = o.data.vertices
+        for i in np.flatnonzero(world[:, 2] < ankle_z):   # only what lies below the ankle can touch the floor
+            g = verts[int(i)].groups
+            if len(g) and max(g, key=lambda e: e.weight).group in groups:
+                pts.append(world[i])
+    if not pts:
+        return np.array([np.array(v, np.float64) for n in names for v in (bones[n].head_local, bones[n].tail_local)])
+    pts = np.array(pts) @ np.linalg.inv(mw)[:3, :3].T + np.linalg.inv(mw)[:3, 3]
+    # Keep the points that are lowest for some direction of "down" (an
+    # approximate convex hull, 512 directions: under 1 mm off on a foot).
+    k = np.arange(512) + 0.5
+    z = 1 - 2 * k / 512
+    r = np.sqrt(1 - z * z)
+    dirs = np.stack([r * np.cos(np.pi * (3 - np.sqrt(5)) * k), r * np.sin(np.pi * (3 - np.sqrt(5)) * k), z], 1)
+    return pts[np.unique(np.argmin(pts @ dirs.T, axis=0))]
+
+
 def retarget(motion: Motion, arm_obj, bone_map: BoneMap | None = None, *, plant_feet: bool = True,
-             progress: ProgressFn | None = None) -> RigAnimation:
+             floor: bool = True, progress: ProgressFn | None = None) -> RigAnimation:
     """Solve ``motion`` onto ``arm_obj``'s bones.
 
     Parameters
@@ -253,7 +316,11 @@ def retarget(motion: Motion, arm_obj, bone_map: BoneMap | None = None, *, plant_
     bone_map : BoneMap, optional
         Joint → bone; default :func:`.bonemaps.bone_map_for` (stored or detected).
     plant_feet : bool
-        Hold feet still during floor contacts (:mod:`.contacts`).
+        Hold feet still during floor contacts (:mod:`choreo.core.cleanup.contacts`).
+    floor : bool
+        Stand the rig's soles on the floor (the plane through the object's
+        origin) where the motion's feet touch z = 0, and keep feet out of it;
+        False places the motion as it is (scaled), without floor corrections.
     progress : callable, optional
         ``progress(fraction, label)``.
 
@@ -262,7 +329,7 @@ def retarget(motion: Motion, arm_obj, bone_map: BoneMap | None = None, *, plant_
     RigAnimation
         Rotations of every mapped bone, the pelvis bone's location, the
         (scaled, armature-space) target positions. ``anim.info`` holds the
-        scale, timings, contact counts and skating before/after (cm/s).
+        scale, floor offset, timings, contact counts and skating before/after (cm/s).
     """
     t0 = time.perf_counter()
     if motion.num_frames < 1:
@@ -283,12 +350,28 @@ def retarget(motion: Motion, arm_obj, bone_map: BoneMap | None = None, *, plant_
         while p >= 0 and sk.JOINT_NAMES[p] not in jmap:
             p = sk.PARENTS[p]
         mparent[j] = sk.JOINT_NAMES[p] if p >= 0 else None
+    # ... and its nearest mapped ancestor in the rig's own hierarchy: a bone moves
+    # the joints of its SMPL children rigidly only where the two agree.
+    bone_joint = {b: j for j, b in bidx.items()}
+
+    def rig_parent(j):
+        p = int(skel.parents[bidx[j]])
+        while p >= 0 and p not in bone_joint:
+            p = int(skel.parents[p])
+        return bone_joint.get(p)
+
+    # Branching joints (pelvis → spine1, hips; chest → neck, collars): their bone
+    # takes the best-fit rotation of all its children, not the aim at one of them.
+    branch = {j: [c for c in mapped if mparent[c] == j and rig_parent(c) == j] for j in mapped}
+    branch = {j: cs for j, cs in branch.items() if len(cs) >= 2}
 
     # Rest joints (armature space) at the mapped bones' heads.
     rest_j = {j: skel.rest[bidx[j], :3, 3] for j in mapped}
     mw = _world_matrix(arm_obj)
     mw_inv = np.linalg.inv(mw)
     to_world = lambda p: p @ mw[:3, :3].T + mw[:3, 3]  # noqa: E731
+    up_row = mw[2, :3]                                     # armature vector → world height change
+    up_arm = mw_inv[:3, :3] @ np.array([0.0, 0.0, 1.0])   # armature vector raising 1 world unit
 
     # Motion → world: scale by leg length, place at the object, turn to the rig's facing.
     rig_world = {j: to_world(v) for j, v in rest_j.items()}
@@ -334,8 +417,8 @@ def retarget(motion: Motion, arm_obj, bone_map: BoneMap | None = None, *, plant_
     fwd_rest, fwd_t = forward(restP), forward(X)
     up_rest, up_t = torso_up(restP), torso_up(X)
 
-    # Contacts on the motion itself (metres, z up).
-    contacts = ct.foot_contacts(motion) if plant_feet else {s: np.zeros(T, bool) for s in "lr"}
+    # Contacts on the motion itself (metres, z up): where feet are planted and pinned to the floor.
+    contacts = ct.foot_contacts(motion) if plant_feet or floor else {s: np.zeros(T, bool) for s in "lr"}
 
     pose = _Pose(skel, T)
     targets = X.copy()                                     # what each joint should reach
@@ -343,7 +426,8 @@ def retarget(motion: Motion, arm_obj, bone_map: BoneMap | None = None, *, plant_
     hinge: dict[str, np.ndarray] = {}                      # per limb, (T, 3) target hinge axis
     hinge_rest: dict[str, np.ndarray] = {}
     root_loc = np.zeros((T, 3))
-    info = {"scale": float(scale), "world_scale": float(abs(np.linalg.det(mw[:3, :3])) ** (1 / 3)), "yaw_deg": float(np.degrees(yaw)), "plant_feet": bool(plant_feet)}
+    info = {"scale": float(scale), "world_scale": float(abs(np.linalg.det(mw[:3, :3])) ** (1 / 3)),
+            "yaw_deg": float(np.degrees(yaw)), "plant_feet": bool(plant_feet), "floor": bool(floor)}
     free_ankles: dict[str, np.ndarray] = {}               # ankles before planting
     ik_ankle: dict[str, np.ndarray] = {}
 
@@ -416,18 +500,72 @@ def retarget(motion: Motion, arm_obj, bone_map: BoneMap | None = None, *, plant_
             return hinge_rest[f"{sd}_leg"], hinge[f"{sd}_leg"], fwd_rest, fwd_t
         return up_rest, up_t, fwd_rest, fwd_t
 
-    def solve(j, prim):
-        """Set joint j's bone so the rest frame maps onto the target frame."""
-        b = bidx[j]
+    def aim(j, prim):
+        """Armature-space rotation (T, 3, 3) taking joint j's rest frame onto its target frame."""
         r_sec, t_sec, r_fb, t_fb = secondary(j)
         F_rest = _frame(prim[0][None], r_sec[None], r_fb[None])[0]
-        F_tgt = _frame(prim[1], t_sec, t_fb)
-        G = F_tgt @ F_rest.T                               # rest → target, armature space
+        return _frame(prim[1], t_sec, t_fb) @ F_rest.T
+
+    def place(j, G):
+        """Pose joint j's bone with armature-space rest→pose rotation G (T, 3, 3)."""
+        b = bidx[j]
         c_rot, c_pos = pose.carried(b)
         want = G @ pose.rest_rot[b]
-        basis = np.swapaxes(c_rot, -1, -2) @ want
         pose.rot[b], pose.pos[b] = want, c_pos
-        rotations[j] = basis
+        rotations[j] = np.swapaxes(c_rot, -1, -2) @ want
+
+    def branch_rotation(j):
+        cs = branch[j]
+        return _best_rotation(np.array([rest_j[c] - rest_j[j] for c in cs]),
+                              np.stack([targets[:, J[c]] - targets[:, J[j]] for c in cs], 1), np.ones(len(cs)))
+
+    # The floor. The rig's foot hangs rigidly from the ankle's bone (toes stay at
+    # rest), turned by the same rotation whatever the legs do: the height of its
+    # lowest point below the ankle is known per frame before solving.
+    sole_drop: dict[str, np.ndarray] = {}                   # (T,) world height of the sole below the ankle (< 0)
+    if floor:
+        for sd in "lr":
+            pts = _sole_points(arm_obj, jmap[f"{sd}_ankle"]) - rest_j[f"{sd}_ankle"]
+            G = aim(f"{sd}_ankle", primary_vectors(f"{sd}_ankle", bidx[f"{sd}_ankle"]))
+            sole_drop[sd] = (np.swapaxes(G, -1, -2) @ up_row @ pts.T).min(axis=-1)
+        # One vertical offset puts the rig's sole on the floor where the motion's
+        # feet stand: minus the median height the sole would have over the contact
+        # frames with the ankles where the motion puts them (the rig's ankle sits
+        # higher or lower above its sole than the motion's above the floor).
+        sole = np.stack([world[:, J[f"{sd}_ankle"], 2] - mw[2, 3] + sole_drop[sd] for sd in "lr"], 1)
+        on = np.stack([contacts["l"], contacts["r"]], 1)
+        lift = -float(np.median(sole[on]) if on.any() else np.percentile(sole.min(axis=1), 5))
+        X += lift * up_arm
+        targets += lift * up_arm
+        info["floor_offset_m"] = lift
+
+    def floor_goal(sd, goal):
+        """Ankle goal (T, 3) moved up or down so the sole meets the floor in
+        contacts (eased like the planting) and up out of it elsewhere."""
+        if sd not in sole_drop:
+            return goal
+        pen = -(goal @ up_row + sole_drop[sd])             # how far the sole is below the floor
+        w, seg = ct.contact_weights(contacts[sd])
+        # A contact lets the ankle rise 8 cm (hysteresis): one whose sole never
+        # comes within 3 cm of the floor is a foot resting in the air, not pinned.
+        for k in np.unique(seg[seg >= 0]):
+            if -pen[(seg == k) & contacts[sd]].max() > _PIN_M:
+                w[seg == k] = 0.0
+        return goal + (w * pen + (1 - w) * np.maximum(pen, 0.0))[:, None] * up_arm
+
+    def leg_ik(j, goal):
+        """(hip, knee) of a two-bone IK from hip joint j's posed head to the ankle
+        ``goal``, the knee on the motion's side: its own offset from the motion's
+        hip→ankle line (on a straight leg the hinge axis decides)."""
+        sd = j[0]
+        hip = pose.carried(bidx[j])[1]
+        h, k, a = (X[:, J[f"{sd}_{n}"]] for n in ("hip", "knee", "ankle"))
+        l1 = float(np.linalg.norm(rest_j[f"{sd}_knee"] - rest_j[j]))
+        l2 = float(np.linalg.norm(rest_j[f"{sd}_ankle"] - rest_j[f"{sd}_knee"]))
+        u = _unit(a - h)
+        off = (k - h) - np.sum((k - h) * u, -1, keepdims=True) * u
+        pole = off + 1e-3 * l1 * _unit(np.cross(_unit(goal - hip), hinge[f"{sd}_leg"]))
+        return hip, ct.two_bone_ik(hip, goal, l1, l2, pole)
 
     # Solve in the rig's own parents-first order: usually the SMPL order, but
     # Rigify hangs the hips bone below the lower spine, for instance.
@@ -435,50 +573,47 @@ def retarget(motion: Motion, arm_obj, bone_map: BoneMap | None = None, *, plant_
     for k, j in enumerate(sorted(mapped, key=lambda j: bidx[j])):
         b = bidx[j]
         base = j[2:] if j[:2] in ("l_", "r_") else j
+        sd = j[0]
         if j == "pelvis":
             c_rot, c_pos = pose.carried(b)
-            prim = primary_vectors(j, b)
-            solve(j, prim)
-            # matrix_basis translation puts the head on the (scaled) pelvis trajectory.
-            root_loc = np.einsum("tji,tj->ti", c_rot, X[:, J[j]] - c_pos)
-            pose.pos[b] = X[:, J[j]].copy()
-        elif base == "hip" and has(f"{j[0]}_knee") and has(f"{j[0]}_ankle"):
-            sd = j[0]
-            hip_pos = pose.carried(b)[1]
-            l1 = float(np.linalg.norm(rest_j[f"{sd}_knee"] - rest_j[j]))
-            l2 = float(np.linalg.norm(rest_j[f"{sd}_ankle"] - rest_j[f"{sd}_knee"]))
-            d1 = _unit(X[:, J[f"{sd}_knee"]] - X[:, J[j]])
-            d2 = _unit(X[:, J[f"{sd}_ankle"]] - X[:, J[f"{sd}_knee"]])
-            free_ankle = hip_pos + l1 * d1 + l2 * d2        # where direction-only retargeting puts it
-            goal, _ = ct.plant(free_ankle, contacts[sd])
-            # Pole: the motion's own knee offset from the hip→ankle line, which
-            # reproduces its knee exactly when unplanted; on a straight leg the
-            # (tiny) offset gives way to the hinge axis's forward side.
-            free_knee = hip_pos + l1 * d1
-            u = _unit(goal - hip_pos)
-            off = free_knee - hip_pos
-            off = off - np.sum(off * u, -1, keepdims=True) * u
-            pole = off + 1e-3 * l1 * _unit(np.cross(u, hinge[f"{sd}_leg"]))
-            knee = ct.two_bone_ik(hip_pos, goal, l1, l2, pole)
-            shift = goal - free_ankle
-            # Targets keep the motion's joints, moved by the planting only.
-            targets[:, J[f"{sd}_knee"]] += knee - free_knee
-            targets[:, J[f"{sd}_ankle"]] += shift
-            targets[:, J[f"{sd}_foot"]] += shift
-            # Thigh and shin aim at the IK joints themselves (exact on the rig).
+            G = branch_rotation(j) if j in branch else aim(j, primary_vectors(j, b))
+            place(j, G)
+            # The pelvis bone's location puts the hips' midpoint where the motion
+            # has it, so the legs reach the feet as the motion bends them; the
+            # pelvis joint follows the rig's own pelvis shape (its hips sit
+            # lower below it than a CMU dancer's, for instance).
+            hips = [h for h in ("l_hip", "r_hip") if h in branch.get(j, ())]
+            head = X[:, J[j]].copy()
+            if hips:
+                mid_rest = np.mean([rest_j[h] for h in hips], 0) - rest_j[j]
+                head = np.mean([X[:, J[h]] for h in hips], 0) - G @ mid_rest
+            root_loc = np.einsum("tji,tj->ti", c_rot, head - c_pos)
+            pose.pos[b] = head
+        elif j in branch:
+            place(j, branch_rotation(j))
+        elif base == "hip":
+            # Legs: two-bone IK to the ankle the motion has (planted, on the
+            # floor), so the hips' offsets can't lower or lift the feet.
+            knee_j, ankle_j, foot_j = f"{sd}_knee", f"{sd}_ankle", f"{sd}_foot"
+            free_ankles[sd] = targets[:, J[ankle_j]].copy()
+            goal = ct.plant(free_ankles[sd], contacts[sd])[0] if plant_feet else free_ankles[sd]
+            goal = floor_goal(sd, goal)
+            root, knee = leg_ik(j, goal)
+            # Targets keep the motion's joints, moved only by planting and the floor.
+            targets[:, J[knee_j]] += knee - leg_ik(j, free_ankles[sd])[1]
+            targets[:, J[ankle_j]] += goal - free_ankles[sd]
+            targets[:, J[foot_j]] += goal - free_ankles[sd]
             ik_ankle[sd] = goal
-            solve(j, (rest_j[f"{sd}_knee"] - rest_j[j], knee - hip_pos))
-            free_ankles[sd] = free_ankle
-        elif base == "knee" and j[0] in ik_ankle:
-            sd = j[0]
-            solve(j, (rest_j[f"{sd}_ankle"] - rest_j[j], ik_ankle[sd] - pose.carried(b)[1]))
+            place(j, aim(j, (rest_j[knee_j] - rest_j[j], knee - root)))
+        elif base == "knee" and sd in ik_ankle:            # the shin aims at the IK ankle itself
+            place(j, aim(j, (rest_j[f"{sd}_ankle"] - rest_j[j], ik_ankle[sd] - pose.carried(b)[1])))
         else:
             prim = primary_vectors(j, b)
             if prim is None:                               # leaf without a direction: stays at rest
                 rotations[j] = np.broadcast_to(np.eye(3), (T, 3, 3))
                 pose.get(b)
             else:
-                solve(j, prim)
+                place(j, aim(j, prim))
         report(progress, 0.05 + 0.85 * (k + 1) / n_mapped, jmap[j])
 
     bone_names = [jmap[j] for j in mapped]

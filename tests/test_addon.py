@@ -166,12 +166,26 @@ def test_regenerate_range_keeps_keys_outside(files):
         sc.frame_set(frame)
         return np.array([tuple(pb.rotation_quaternion) for pb in arm.pose.bones])
 
+    from choreo.rigs import actions as act_utils
+
+    def keys_outside():
+        cb = act_utils.assigned_channelbag(arm)
+        out = {}
+        for fc in cb.fcurves:
+            co = act_utils.read_keys(fc, ["co"])["co"]
+            out[(fc.data_path, fc.array_index)] = co[(co[:, 0] < 60) | (co[:, 0] > 120)]
+        return out
+
     early, mid, late = pose(20), pose(90), pose(170)
+    kept = keys_outside()
     sc.choreo.seed, sc.choreo.range_start, sc.choreo.range_end = 7, 60, 120
     assert bpy.ops.choreo.regenerate_range() == {"FINISHED"}
     assert np.abs(pose(90) - mid).max() > 1e-2  # a new variation inside
-    # outside: the old keys (Bezier handles next to the seam may move a hair)
-    assert np.abs(pose(20) - early).max() < 1e-3 and np.abs(pose(170) - late).max() < 1e-3
+    # outside: the old keys exactly; between them the curves may bend a hair where
+    # Bezier handles next to the seam re-fit (the seams themselves are issue 12)
+    after = keys_outside()
+    assert after.keys() == kept.keys() and all(np.array_equal(after[k], kept[k]) for k in kept)
+    assert np.abs(pose(20) - early).max() < 3e-3 and np.abs(pose(170) - late).max() < 3e-3
     sc.choreo.range_start, sc.choreo.range_end = 50, 40
     with pytest.raises(RuntimeError, match="must be after"):
         bpy.ops.choreo.regenerate_range()

@@ -199,20 +199,26 @@ def _turned_onto(ref: np.ndarray, joints: np.ndarray) -> np.ndarray:
 
 def test_a_part_is_the_whole_songs_dance_there(song, weights_file):
     """``start``/``end``: the whole song's dance over that span (same loudness level,
-    same windows, same noise), turned and moved to start at the origin facing -y. Only
-    the per-dance bone lengths and floor height differ (a few mm here). Before, a part
-    was levelled and windowed on its own and differed by metres."""
+    same windows, same noise), turned and moved to start at the origin facing -y.
+    Before the clean-up the part equals the whole within ~2 cm (bone lengths, floor);
+    the clean-up decides contacts, beat anchors and the floor from the part itself,
+    so a few frames differ more (here with the stage clamp off: it is centred on
+    each dance's own start). Before issue 10, a part was levelled and windowed on
+    its own and differed by metres."""
+    from choreo.core.cleanup import StagePlan
+
     path, _ = song
-    whole = generate_dance(path, weights=weights_file, seed=5).motion.joints
+    free = StagePlan(1.0, 1.0, 50.0)
+    whole = generate_dance(path, weights=weights_file, seed=5, stage=free).motion.joints
     for start, end in ((0.0, 12.0), (6.0, 18.0), (9.5, None)):
-        part = generate_dance(path, weights=weights_file, seed=5, start=start, end=end)
+        part = generate_dance(path, weights=weights_file, seed=5, start=start, end=end, stage=free)
         a = int(round(start * 30))
         j = part.motion.joints
         assert part.audio_start == start and np.allclose(j[0, 0, :2], 0.0, atol=1e-6)
         ref = whole[a:a + len(j)]
         assert len(ref) == len(j)
-        err = np.linalg.norm(_turned_onto(ref, j) - ref, axis=-1).max()
-        assert err < 0.03, (start, end, err)
+        err = np.linalg.norm(_turned_onto(ref, j) - ref, axis=-1)
+        assert err.mean() < 0.04 and np.percentile(err, 95) < 0.15, (start, end, err.mean(), err.max())
     # a start between frames snaps to the nearest one: the part's frames are the song's
     assert generate_dance(path, weights=weights_file, start=6.01, end=8.0).audio_start == 6.0
 
@@ -297,7 +303,9 @@ def test_long_song_bounded_memory(tmp_path):
         tracemalloc.stop()
     assert d.motion.num_frames == 54000 and np.all(np.isfinite(d.motion.joints))
     assert d.tempo == pytest.approx(120.0)
-    assert peak < 190e6, f"peak {peak / 1e6:.0f} MB"  # was 231: a loudness-normalised and an abs() copy
+    # was 231 MB with a loudness-normalised and an abs() copy (all pieces would add 346 MB);
+    # the clean-up (beats, stage, floor, feet) holds a few float32 copies of the dance (16 MB each)
+    assert peak < 240e6, f"peak {peak / 1e6:.0f} MB"
 
 
 # -- dance file ---------------------------------------------------------------------

@@ -11,7 +11,7 @@ import pytest
 from choreo.core import skeleton as sk
 from choreo.core.errors import ChoreoInputError
 from choreo.core.motion import Motion
-from choreo.rigs import contacts as ct
+from choreo.core.cleanup import contacts as ct
 from choreo.rigs.bonemaps import BoneMap
 
 bpy = pytest.importorskip("bpy")
@@ -110,6 +110,20 @@ def test_quaternion_helpers():
     assert np.all(np.sum(smooth[1:] * smooth[:-1], -1) > 0)
 
 
+def test_best_rotation_recovers_rotations():
+    # Wahba by SVD: exact for a rotated rigid set, vectorised over frames, never a reflection.
+    from choreo.rigs.animation import quat_to_matrix
+    from choreo.rigs.retarget import _best_rotation
+
+    rng = np.random.default_rng(1)
+    R = quat_to_matrix(rng.normal(size=(40, 4)))
+    rest = rng.normal(size=(3, 3))
+    got = _best_rotation(rest, np.einsum("tij,kj->tki", R, rest), np.array([1.0, 2.0, 0.5]))
+    assert np.abs(got - R).max() < 1e-9
+    flat = _best_rotation(rest, -np.broadcast_to(rest, (5, 3, 3)), np.ones(3))   # a mirror is no rotation
+    assert np.allclose(np.linalg.det(flat), 1.0)
+
+
 def test_rig_skeleton_parents_first():
     arm = build_default_rig(with_mesh=False)
     skel = rig_skeleton(arm)
@@ -127,14 +141,14 @@ def test_own_proportions_exact_and_matches_blender(cmu):
     # (a) a rig built on the motion's own skeleton: the solve is exact, feet planted or not.
     arm = _own_rig(cmu)
     for plant in (False, True):
-        anim = retarget(cmu, arm, CHOREO_MAP, plant_feet=plant)
+        anim = retarget(cmu, arm, CHOREO_MAP, plant_feet=plant, floor=False)
         err = retarget_error(anim)
         print(f"own-proportions rig, plant={plant}: error mean {err['mean_m'] * 1000:.3f} mm, "
               f"p95 {err['p95_m'] * 1000:.3f} mm, max {err['max_m'] * 1000:.3f} mm")
         assert err["mean_m"] < 0.01 and err["max_m"] < 0.01
         assert abs(anim.info["scale"] - 1.0) < 1e-4 and abs(anim.info["yaw_deg"]) < 1e-6
     # FK of the targets hits the motion itself (not only the planted targets).
-    unplanted = retarget(cmu, arm, CHOREO_MAP, plant_feet=False)
+    unplanted = retarget(cmu, arm, CHOREO_MAP, plant_feet=False, floor=False)
     assert np.abs(unplanted.joint_positions() - cmu.joints).max() < 1e-3
     # (b) Blender, posed from the keys, puts every joint where numpy FK says.
     frames = [0, 57, 211, cmu.num_frames - 1]
@@ -160,9 +174,11 @@ def test_default_and_mixamo_fbx_rigs(cmu):
     assert e_mix["mean_m"] == pytest.approx(e_def["mean_m"], abs=2e-3)
     # Only proportions are off (CMU subject vs template): small relative to a 1.7 m body.
     assert e_mix["mean_m"] < 0.15 and e_mix["p95_m"] < 0.3
-    # The pelvis lands on the scaled trajectory, in world metres.
-    pel = _to_world(mixamo, a_mix.joint_positions()[:, a_mix.joint_names.index("pelvis")])
-    assert np.abs(pel - a_mix.info["scale"] * cmu.joints[:, 0]).max() < 1e-4
+    # The hips' midpoint lands on the scaled trajectory, lifted by the floor offset, in world metres.
+    fk = _to_world(mixamo, a_mix.joint_positions())
+    mid = 0.5 * (fk[:, a_mix.joint_names.index("l_hip")] + fk[:, a_mix.joint_names.index("r_hip")])
+    want = a_mix.info["scale"] * 0.5 * (cmu.joints[:, J["l_hip"]] + cmu.joints[:, J["r_hip"]])
+    assert np.abs(mid - want - [0, 0, a_mix.info["floor_offset_m"]]).max() < 1e-4
     # Blender agrees in world space on the scaled, rotated object as well.
     frames = [0, 150]
     assert np.abs(_blender_heads(mixamo, a_mix, frames)

@@ -20,9 +20,16 @@ Steps (see ``docs/generation.md``):
 
 Energy: the generator is conditioned on the target log energy of the motion;
 ``energy`` multiplies the corpus's mean squared joint speed, i.e. the target
-is ``energy_stats[0] + log(energy)``, normalised with ``energy_stats``.
+is ``energy_stats[0] + log(energy)``, normalised with ``energy_stats``, and the
+song's level moves it over time (:func:`~choreo.core.models.conditioning.loudness_curve`
+× :data:`~choreo.core.models.conditioning.LOUDNESS_ENERGY_GAIN`): the dance is
+bigger where the music is louder.
 Noise: :func:`~choreo.core.models.conditioning.smooth_noise` of the seed at the
-frame's absolute position in the file, so the same seed gives the same dance.
+frame's absolute position in the file, its knots a whole number of beats apart
+(:func:`~choreo.core.models.conditioning.musical_noise_period`), so the same
+seed gives the same dance and its changes of move follow the song's pulse.
+Clean-up: every decoded dance goes through :func:`~choreo.core.cleanup.clean_dance`
+(turning and travel as the ``stage`` plan says, legs apart, on the floor, feet planted).
 A part (``start``/``end``) is the whole song's dance there: it starts on the
 song frame nearest ``start`` and gets the whole song's loudness level, windows,
 noise and smoothing; only its decoding starts afresh (at the origin facing -y,
@@ -47,7 +54,8 @@ from ..progress import ProgressFn, report, scaled
 from .dance import Dance
 from .dance2d import Dance2D
 from .runtime import ENCODE_CHUNK, GeneratorRuntime, runtime_from_file
-from ..models.conditioning import smooth_noise
+from ..cleanup import StagePlan
+from ..models.conditioning import LOUDNESS_ENERGY_GAIN, loudness_curve, musical_noise_period, smooth_noise
 from .windows import OVERLAP_SECONDS, WINDOW_SECONDS, generate_features, window_span
 
 #: Peak below this (about -80 dBFS) is silence: there is nothing to dance to.
@@ -208,7 +216,7 @@ def _grid(beat_grid):
 
 def generate_dance(audio: str | os.PathLike, *, weights=None, seed: int = 0, energy: float = 1.0,
                    start: float | None = None, end: float | None = None, beat_grid=None,
-                   progress: ProgressFn | None = None) -> Dance:
+                   stage: StagePlan | None = None, progress: ProgressFn | None = None) -> Dance:
     """Generate a dance for an audio file.
 
     Parameters
@@ -228,6 +236,9 @@ def generate_dance(audio: str | os.PathLike, *, weights=None, seed: int = 0, ene
     beat_grid : str, Path, BeatMap or None
         The song's beats (file time) instead of beat tracking: a beat-grid JSON
         file (:mod:`~choreo.core.audio.grid`) or a BeatMap.
+    stage : StagePlan or None
+        Turning, travel and stage size (:class:`~choreo.core.cleanup.stage.StagePlan`;
+        None = its defaults: half the generated sustained turning and travel, a 4 × 4 m stage).
     progress : ProgressFn, optional
 
     Returns
@@ -241,7 +252,7 @@ def generate_dance(audio: str | os.PathLike, *, weights=None, seed: int = 0, ene
         Seed or energy out of range, missing/unreadable/silent audio, NaN
         samples, start/end out of range, missing, corrupt or wrong weights.
     """
-    return _generate_file(audio, "3d", weights, seed, energy, start, end, beat_grid, progress)
+    return _generate_file(audio, "3d", weights, seed, energy, start, end, beat_grid, progress, stage)
 
 
 def generate_pose2d(audio: str | os.PathLike, *, weights=None, seed: int = 0, energy: float = 1.0,
@@ -263,10 +274,11 @@ def generate_pose2d(audio: str | os.PathLike, *, weights=None, seed: int = 0, en
     return _generate_file(audio, "2d", weights, seed, energy, start, end, beat_grid, progress)
 
 
-def _generate_file(audio, mode: str, weights, seed, energy, start, end, beat_grid, progress):
+def _generate_file(audio, mode: str, weights, seed, energy, start, end, beat_grid, progress, stage=None):
     """What generate_dance and generate_pose2d share: seed, energy, weights and grid
     first (fail fast), the part of the file, the grid's part or tracked beats, then the network."""
     seed, energy = check_seed(seed), check_energy(energy)  # before any file is read
+    stage = (stage or StagePlan()).checked()
     path = Path(audio)
     runtime, model = load_generator(weights)
     _check_mode(runtime, model, mode)
@@ -283,7 +295,7 @@ def _generate_file(audio, mode: str, weights, seed, energy, start, end, beat_gri
     y, sr = load_audio(path, sr=runtime.cfg.sample_rate)
     return _generate(y, sr, beats=None, downbeats=None, grid=grid, start=s, end=e, name=str(path),
                      audio_path=str(path), audio_start=0.0, runtime=runtime, model=model, seed=seed,
-                     energy=energy, progress=scaled(progress, 0.03, 1.0), mode=mode)
+                     energy=energy, progress=scaled(progress, 0.03, 1.0), mode=mode, stage=stage)
 
 
 def _check_mode(runtime: GeneratorRuntime, model: str, mode: str) -> None:
@@ -301,7 +313,7 @@ def _check_mode(runtime: GeneratorRuntime, model: str, mode: str) -> None:
 def generate_from_samples(y: np.ndarray, sr: int, *, beats=None, downbeats=None, audio_path: str | None = None,
                           audio_start: float = 0.0, beat_grid=None, weights=None, seed: int = 0,
                           energy: float = 1.0, start: float | None = None, end: float | None = None,
-                          progress: ProgressFn | None = None) -> Dance:
+                          stage: StagePlan | None = None, progress: ProgressFn | None = None) -> Dance:
     """Generate a dance for mono samples ``y`` at ``sr`` Hz (resampled to the
     model's rate when needed).
 
@@ -317,6 +329,7 @@ def generate_from_samples(y: np.ndarray, sr: int, *, beats=None, downbeats=None,
     as :func:`generate_dance`.
     """
     seed, energy = check_seed(seed), check_energy(energy)  # before the weights are read
+    stage = (stage or StagePlan()).checked()
     if isinstance(weights, GeneratorRuntime):
         runtime, model = weights, weights.name
     else:
@@ -325,11 +338,11 @@ def generate_from_samples(y: np.ndarray, sr: int, *, beats=None, downbeats=None,
     start, end = _check_range(name, start, end, np.size(y) / sr if sr > 0 else None)
     return _generate(np.asarray(y), sr, beats=beats, downbeats=downbeats, grid=_grid(beat_grid), start=start,
                      end=end, name=name, audio_path=audio_path, audio_start=audio_start, runtime=runtime,
-                     model=model, seed=seed, energy=energy, progress=progress)
+                     model=model, seed=seed, energy=energy, progress=progress, stage=stage)
 
 
 def _generate(y, sr, *, beats, downbeats, grid, start, end, name, audio_path, audio_start, runtime, model,
-              seed, energy, progress, mode: str = "3d") -> Dance | Dance2D:
+              seed, energy, progress, mode: str = "3d", stage: StagePlan | None = None) -> Dance | Dance2D:
     """The dance of the part ``start … end`` (s into ``y``; the whole of ``y`` for
     None) of samples ``y`` whose first sample is ``audio_start`` s into the file."""
     from ..audio.beats import MIN_BPM, BeatMap, track_beats
@@ -396,37 +409,44 @@ def _generate(y, sr, *, beats, downbeats, grid, start, end, name, audio_path, au
                  audio_start=audio_start + offset, tempo=float(tempo), model=model, seed=seed, energy=energy)
     if mode == "2d":
         keypoints, _ = generate_keypoints(runtime, y, sr, seed=seed, energy=energy, audio_start=audio_start,
-                                          frames=(a, b), name=name, progress=scaled(progress, 0.6, 0.98))
+                                          frames=(a, b), name=name, tempo=tempo,
+                                          progress=scaled(progress, 0.6, 0.98))
         report(progress, 1.0, f"done in {time.perf_counter() - t0:.1f} s")
         return Dance2D(keypoints=keypoints, fps=float(cfg.fps), **music)
     motion, _ = generate_motion(runtime, y, sr, seed=seed, energy=energy, audio_start=audio_start,
-                                frames=(a, b), name=name, progress=scaled(progress, 0.6, 0.98))
+                                frames=(a, b), name=name, tempo=tempo, stage=stage, beats=beats,
+                                progress=scaled(progress, 0.6, 0.98))
     report(progress, 1.0, f"done in {time.perf_counter() - t0:.1f} s")
     return Dance(motion=motion, **music)
 
 
 def generate_motion(runtime: GeneratorRuntime, y: np.ndarray, sr: int, *, seed: int = 0, energy: float = 1.0,
                     audio_start: float = 0.0, frames: tuple[int, int] | None = None,
-                    name: str = "audio samples", progress: ProgressFn | None = None):
+                    name: str = "audio samples", tempo: float | None = None, stage: StagePlan | None = None,
+                    beats=None, progress: ProgressFn | None = None):
     """The model part of generation: (Motion, window plan) for samples ``y`` at the
     model's rate, or for its frames ``frames = (a, b)`` only: those are the whole
-    song's dance there, decoded from the origin; no beat tracking, no input
-    checks beyond the model's output."""
+    song's dance there, decoded from the origin and cleaned up
+    (:func:`~choreo.core.cleanup.clean_dance` with ``stage``); no beat tracking,
+    no input checks beyond the model's output. ``tempo`` (BPM) puts the seed's
+    noise knots on the beat (:func:`~choreo.core.models.conditioning.musical_noise_period`);
+    ``beats`` (s from the first frame asked for) are where the dance's accents go."""
     _check_mode(runtime, getattr(runtime, "name", name), "3d")
     feats, keep, plan = _features(runtime, y, sr, seed=seed, energy=energy, audio_start=audio_start,
-                                  frames=frames, progress=progress)
-    return _decode(feats, runtime.cfg.fps, name, keep), plan
+                                  frames=frames, tempo=tempo, progress=progress)
+    return _decode(feats, runtime.cfg.fps, name, keep, stage, beats), plan
 
 
 def generate_keypoints(runtime: GeneratorRuntime, y: np.ndarray, sr: int, *, seed: int = 0,
                        energy: float = 1.0, audio_start: float = 0.0, frames: tuple[int, int] | None = None,
-                       name: str = "audio samples", progress: ProgressFn | None = None):
+                       name: str = "audio samples", tempo: float | None = None,
+                       progress: ProgressFn | None = None):
     """The model part of 2D generation: ((T, 18, 2) front-view keypoints, window plan)."""
     from ..models.representation import decode_2d
 
     _check_mode(runtime, getattr(runtime, "name", name), "2d")
     feats, keep, plan = _features(runtime, y, sr, seed=seed, energy=energy, audio_start=audio_start,
-                                  frames=frames, progress=progress)
+                                  frames=frames, tempo=tempo, progress=progress)
     feats = feats[keep]
     if not np.all(np.isfinite(feats)):
         raise ChoreoInputError(name, "the generator produced non-finite poses (are the weights sane?)")
@@ -434,7 +454,8 @@ def generate_keypoints(runtime: GeneratorRuntime, y: np.ndarray, sr: int, *, see
 
 
 def _features(runtime: GeneratorRuntime, y: np.ndarray, sr: int, *, seed: int, energy: float,
-              audio_start: float, frames: tuple[int, int] | None, progress: ProgressFn | None):
+              audio_start: float, frames: tuple[int, int] | None, progress: ProgressFn | None,
+              tempo: float | None = None):
     """``(features, keep, plan)``: blended, denormalised pose features of frames
     ``frames`` (default all) of the song ``y`` and the frames the smoothing
     reaches either side (``features[keep]`` are the frames asked for), and the
@@ -445,7 +466,7 @@ def _features(runtime: GeneratorRuntime, y: np.ndarray, sr: int, *, seed: int, e
     cfg = runtime.cfg
     T = n_frames(len(y), sr, cfg.fps)
     a, b = (0, T) if frames is None else (int(frames[0]), int(frames[1]))
-    margin = _smooth_margin(cfg.fps)
+    margin = _smooth_margin(cfg.fps) + _clean_margin(cfg.fps)
     lo, hi = max(0, a - margin), min(T, b + margin)
     window = int(round(WINDOW_SECONDS * cfg.fps))
     overlap = int(round(OVERLAP_SECONDS * cfg.fps))
@@ -454,9 +475,16 @@ def _features(runtime: GeneratorRuntime, y: np.ndarray, sr: int, *, seed: int, e
     key = (_samples_key(y, sr), id(runtime), c0, c1)
     code = _recent("codes", key, lambda: (runtime, encode_song(runtime, y, sr, frames=(c0, c1),
                                                                 progress=scaled(progress, 0.0, 0.6))))[1]
+    # The music sets the energy over time (the song's level, whole-song z-score) and
+    # the pulse the seed's choices fall on (knots a whole number of beats apart).
+    level = _recent("loudness", (key[0], cfg.fps), lambda: loudness_curve(y, sr, cfg.fps, T))
     cond = np.empty((c1 - c0, cfg.cond_dim), np.float32)
-    cond[:, 0] = math.log(energy) / float(runtime.energy_stats[1])
-    cond[:, 1:] = smooth_noise(seed, c1 - c0, cfg, offset_frames=int(round(audio_start * cfg.fps)) + c0)
+    cond[:, 0] = math.log(energy) / float(runtime.energy_stats[1]) + LOUDNESS_ENERGY_GAIN * level[c0:c1]
+    offset = int(round(audio_start * cfg.fps))
+    period = musical_noise_period(tempo, cfg)
+    if period is not None:  # knots counted from the file's start, on the song's tempo
+        offset = audio_start * cfg.fps
+    cond[:, 1:] = smooth_noise(seed, c1 - c0, cfg, offset_frames=offset + c0, period_frames=period)
     feats, plan = generate_features(runtime, code, cond, window=window, overlap=overlap, total=T, first=c0,
                                     progress=scaled(progress, 0.6, 0.95))
     return feats[lo - c0:hi - c0], slice(a - lo, b - lo), plan
@@ -515,16 +543,29 @@ def _sections(y, sr, tempo, beats, downbeats, meter) -> np.ndarray:
 SMOOTH_SECONDS = 0.05
 
 
+#: Seconds of the song either side of a part that are decoded and cleaned up with it,
+#: so the clean-up's local steps (beats, legs, floor, contacts) see what the whole song's see.
+CLEAN_MARGIN_SECONDS = 4.0
+
+
+def _clean_margin(fps: float) -> int:
+    return int(round(CLEAN_MARGIN_SECONDS * fps))
+
+
 def _smooth_margin(fps: float) -> int:
     """Frames the smoothing reaches (scipy's radius at truncate 4): a part is
     smoothed with its neighbours' features, as inside the whole song."""
     return int(4.0 * SMOOTH_SECONDS * fps + 0.5)
 
 
-def _decode(feats: np.ndarray, fps: float, name: str, keep: slice = slice(None)):
+def _decode(feats: np.ndarray, fps: float, name: str, keep: slice = slice(None), stage: StagePlan | None = None,
+            beats=None):
     """Joint positions of frames ``feats[keep]`` from the origin facing -y,
     de-jittered (with the frames around ``keep`` as context), with constant bone
-    lengths (the generator lets them vary ≈15 %), feet on the floor."""
+    lengths (the generator lets them vary ≈15 %), feet on the floor, then put on
+    the ``beats``, turned, staged and grounded by :func:`~choreo.core.cleanup.clean_dance`."""
+    from ..cleanup import clean_dance
+
     from ..models.representation import decode_3d
     from ..signal import gaussian_filter1d
 
@@ -532,5 +573,13 @@ def _decode(feats: np.ndarray, fps: float, name: str, keep: slice = slice(None))
         raise ChoreoInputError(name, "the generator produced non-finite poses (are the weights sane?)")
     if len(feats) > 1:
         feats = gaussian_filter1d(np.asarray(feats, np.float64), SMOOTH_SECONDS * fps, axis=0, mode="nearest")
-    motion = decode_3d(feats[keep], fps)
-    return motion.with_bone_lengths().on_floor()
+    a, b = keep.indices(len(feats))[:2]
+    pre, post = min(a, _clean_margin(fps)), min(len(feats) - b, _clean_margin(fps))
+    motion = decode_3d(feats[a - pre:b + post], fps)
+    if beats is not None:
+        beats = np.asarray(beats, np.float64) + pre / fps
+    motion = clean_dance(motion.with_bone_lengths().on_floor(), stage, beats)
+    if pre == 0 and post == 0:
+        return motion
+    # a part: the frames asked for, from the origin facing -y as a whole song starts
+    return motion.frames(pre, pre + (b - a)).normalized_facing(0)

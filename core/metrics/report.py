@@ -20,7 +20,7 @@ EXTRA = {
     "crossmodal": ("↓", "Ren et al. §6.3.2: ||S−S'||² to the dance of the nearest training music, learned pose-metric space"),
 }
 RESOURCES = {
-    "speed_x_realtime": ("↑", "generated seconds per wall second, model part, 1 thread"),
+    "speed_x_realtime": ("↑", "generated seconds per wall second, whole pipeline from samples, 1 thread"),
     "peak_rss_mb": ("↓", "peak RSS (MB) of a fresh process that loads the weights and generates"),
 }
 

@@ -49,21 +49,68 @@ def model_pieces(y: np.ndarray, sr: int, cfg: GeneratorConfig) -> np.ndarray:
     return audio_pieces(normalize_loudness(y, sr), sr, cfg.fps, cfg.piece_seconds)
 
 
-def smooth_noise(seed: int, n_frames: int, cfg: GeneratorConfig, offset_frames: int = 0) -> np.ndarray:
-    """(n_frames, noise_dim) float32 standard-normal knots every ``noise_period``
-    seconds, linearly interpolated; a function of the seed and absolute frame,
-    so overlapping windows see the same noise where they overlap."""
+def smooth_noise(seed: int, n_frames: int, cfg: GeneratorConfig, offset_frames: int = 0,
+                 period_frames: float | None = None) -> np.ndarray:
+    """(n_frames, noise_dim) float32 standard-normal knots every ``period_frames``
+    frames (default ``noise_period`` seconds, whole frames), linearly
+    interpolated; a function of the seed and absolute frame, so overlapping
+    windows see the same noise where they overlap. Knot k sits at frame
+    ``k * period_frames`` of the song."""
     if cfg.noise_dim == 0:
         return np.zeros((n_frames, 0), np.float32)
-    period = max(1, int(round(cfg.noise_period * cfg.fps)))
-    first = offset_frames // period
-    last = (offset_frames + n_frames) // period + 1
+    period = max(1, int(round(cfg.noise_period * cfg.fps))) if period_frames is None else float(period_frames)
+    first = int(offset_frames // period)
+    last = int((offset_frames + n_frames) // period) + 1
     rng = np.random.default_rng(seed)
     knots = rng.standard_normal((last + 1, cfg.noise_dim))[first:]
     t = (np.arange(offset_frames, offset_frames + n_frames) - first * period) / period
     i = np.floor(t).astype(np.int64)
     w = (t - i)[:, None]
     return ((1 - w) * knots[i] + w * knots[i + 1]).astype(np.float32)
+
+
+def musical_noise_period(tempo_bpm: float, cfg: GeneratorConfig) -> float | None:
+    """Frames between noise knots on the song's beat: the whole number of beats
+    nearest ``noise_period`` seconds (at least one), so the seed's changes of
+    move fall on the music's pulse and follow its tempo; None without a tempo."""
+    if not (tempo_bpm and np.isfinite(tempo_bpm) and tempo_bpm > 0):
+        return None
+    beat = 60.0 / float(tempo_bpm)
+    return max(1, round(cfg.noise_period / beat)) * beat * cfg.fps
+
+
+#: How far the song's loudness moves the energy the dance is conditioned on, in
+#: standard deviations of the corpus's crop log-energy per standard deviation of
+#: the song's smoothed level (1.5: energy–loudness r ≈ 0.4 per 2-s window).
+LOUDNESS_ENERGY_GAIN = 1.5
+#: Smoothing of the level (s): the energy follows phrases and sections, not notes.
+LOUDNESS_SIGMA_S = 1.0
+
+
+def loudness_curve(y: np.ndarray, sr: int, fps: float, n_frames: int) -> np.ndarray:
+    """(n_frames,) the song's level at each frame as a z-score over the song:
+    RMS in dB of each frame's span of samples, smoothed over
+    :data:`LOUDNESS_SIGMA_S`, centred on its median, clipped to ±2.5. Scale-free,
+    so it needs no loudness normalisation; the whole song's, so a part gets the
+    whole song's values."""
+    from ..signal import gaussian_filter1d
+
+    y = np.asarray(y)
+    idx = np.clip(np.round(np.arange(n_frames + 1) * (sr / float(fps))).astype(np.int64), 0, len(y))
+    energy = np.empty(n_frames)
+    for a in range(0, n_frames, 1024):  # blocks of ~0.5 M samples: no float64 copy of a long song
+        b = min(n_frames, a + 1024)
+        seg = y[idx[a]:idx[b]].astype(np.float64)
+        c = np.concatenate([[0.0], np.cumsum(seg * seg)])
+        lo, hi = idx[a:b] - idx[a], idx[a + 1:b + 1] - idx[a]
+        energy[a:b] = (c[hi] - c[lo]) / np.maximum(hi - lo, 1)
+    db = 10.0 * np.log10(energy + 1e-10)
+    if n_frames > 1:
+        db = gaussian_filter1d(db, LOUDNESS_SIGMA_S * fps, mode="nearest")
+    spread = float(db.std())
+    if spread < 1e-6:
+        return np.zeros(n_frames)
+    return np.clip((db - np.median(db)) / spread, -2.5, 2.5)
 
 
 def log_energy(features: np.ndarray, mode: str = "3d", fps: float = 30.0) -> float:

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core import skeleton as sk
-from ..core.motion import Motion
+from .. import skeleton as sk
+from ..motion import Motion
 
 SIDES = ("l", "r")
 
@@ -34,11 +34,13 @@ def _speed(x: np.ndarray, fps: float) -> np.ndarray:
 
 
 def foot_contacts(motion: Motion, *, height_m: float = 0.05, speed_m_s: float = 0.25,
-                  release: float = 1.6, min_frames: int | None = None) -> dict[str, np.ndarray]:
+                  release: float = 1.6, min_frames: int | None = None,
+                  floor: float | None = None) -> dict[str, np.ndarray]:
     """Frames where each foot stands on the floor.
 
     A foot enters a contact when its ankle is within ``height_m`` of the
-    ankle's own floor level (5th percentile of its height over the clip) and
+    ankle's own floor level (5th percentile of its height over the clip, or
+    ``floor`` when given) and
     its speed is below ``speed_m_s``; it leaves only when height or speed
     exceed ``release`` times those limits (hysteresis). Contacts shorter than
     ``min_frames`` (default 0.1 s) are dropped.
@@ -53,25 +55,31 @@ def foot_contacts(motion: Motion, *, height_m: float = 0.05, speed_m_s: float = 
     dict
         ``{"l": (T,) bool, "r": (T,) bool}``.
     """
+    return {s: contact_frames(motion.joints[:, sk.JOINT_INDEX[f"{s}_ankle"]], motion.fps, height_m=height_m,
+                              speed_m_s=speed_m_s, release=release, min_frames=min_frames, floor=floor)
+            for s in SIDES}
+
+
+def contact_frames(position: np.ndarray, fps: float, *, height_m: float = 0.05, speed_m_s: float = 0.25,
+                   release: float = 1.6, min_frames: int | None = None, floor: float | None = None) -> np.ndarray:
+    """(T,) bool: the frames where one foot joint's track ``position`` (T, 3)
+    stands on the floor, by the rule of :func:`foot_contacts`."""
     if min_frames is None:
-        min_frames = max(2, int(round(0.1 * motion.fps)))
-    out = {}
-    for s in SIDES:
-        a = motion.joints[:, sk.JOINT_INDEX[f"{s}_ankle"]].astype(np.float64)
-        h = a[:, 2] - np.percentile(a[:, 2], 5)
-        v = _speed(a, motion.fps)
-        enter = (h < height_m) & (v < speed_m_s)
-        stay = (h < height_m * release) & (v < speed_m_s * release)
-        c = np.zeros(len(a), bool)
-        on = False
-        for t in range(len(a)):          # hysteresis is sequential; T steps of cheap Python
-            on = stay[t] if on else enter[t]
-            c[t] = on
-        for i, j in _runs(c):
-            if j - i < min_frames:
-                c[i:j] = False
-        out[s] = c
-    return out
+        min_frames = max(2, int(round(0.1 * fps)))
+    a = np.asarray(position, np.float64)
+    h = a[:, 2] - (np.percentile(a[:, 2], 5) if floor is None else floor)
+    v = _speed(a, fps)
+    enter = (h < height_m) & (v < speed_m_s)
+    stay = (h < height_m * release) & (v < speed_m_s * release)
+    c = np.zeros(len(a), bool)
+    on = False
+    for t in range(len(a)):          # hysteresis is sequential; T steps of cheap Python
+        on = stay[t] if on else enter[t]
+        c[t] = on
+    for i, j in _runs(c):
+        if j - i < min_frames:
+            c[i:j] = False
+    return c
 
 
 def contact_weights(contact: np.ndarray, blend_frames: int = 4) -> tuple[np.ndarray, np.ndarray]:
