@@ -256,8 +256,19 @@ def render_neighbours(r: dict) -> str:
     return "\n".join(lines)
 
 
+def render_body(r: dict) -> str:
+    """README: the body / music-dependence table of `choreo bench` (bench.json → body)."""
+    from choreo.core.metrics import body_report as BR
+
+    b = r["body"]
+    head = _para(f"Recorded run: long-term dances = {b['longterm_jobs']}; GT = {b['gt']}; "
+                 f"reference = {b['reference']}.")
+    return head + "\n\n" + BR.markdown_body_table(b["rows"]).rstrip("\n")
+
+
 #: block name -> renderer of the records
 BLOCKS = {
+    "bench-body": lambda recs: render_body(recs["bench"]),
     "corpus": lambda recs: render_corpus(recs["corpus"]),
     "corpus-table": lambda recs: render_corpus_table(recs["corpus"]),
     "corpus-bas": lambda recs: render_corpus_bas(recs["corpus"]),
