@@ -44,8 +44,7 @@ sys.path.insert(0, str(REPO.parent))  # so `import choreo` works from a plain ch
 SHARED = REPO.parent / "shared" / "data"
 
 from choreo.core import skeleton as sk  # noqa: E402
-from choreo.core.cleanup import contacts as ct  # noqa: E402
-from choreo.rigs.floor import lowest_points  # noqa: E402
+from choreo.rigs.floor import rig_floor_figures  # noqa: E402
 
 
 def generated_motion(song: Path | None, seconds: float, seed: int):
@@ -82,27 +81,6 @@ def rig_builders() -> dict:
     }
 
 
-def measure(motion, arm) -> dict:
-    from choreo.rigs.bonemaps import bone_map_for
-    from choreo.rigs.retarget import retarget
-
-    bm = bone_map_for(arm)
-    t = time.perf_counter()
-    anim = retarget(motion, arm, bm)
-    solve_s = time.perf_counter() - t
-    low = lowest_points(arm, anim, bm)
-    c = ct.foot_contacts(motion)
-    contact = c["l"] | c["r"]
-    err = anim.error() * anim.info["world_scale"]
-    return {"frames": int(anim.num_frames), "solve_s": solve_s,
-            "below_1cm": float(np.mean(low < -0.01)), "median_cm": 100 * float(np.median(low)),
-            "min_cm": 100 * float(low.min()), "contact_frames": int(contact.sum()),
-            "contact_within_2cm": float(np.mean(np.abs(low[contact]) <= 0.02)) if contact.any() else None,
-            "joint_error_cm": {j: 100 * float(err[:, k].mean()) for k, j in enumerate(anim.joint_names)},
-            "mean_error_cm": 100 * float(err.mean()), "info": {k: v for k, v in anim.info.items()
-                                                               if isinstance(v, (int, float, bool))}}
-
-
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--song", type=Path, default=SHARED / "music" / "mma03_softrock.ogg")
@@ -123,7 +101,7 @@ def main(argv=None) -> int:
     for mname, motion in motions.items():
         for rname, build in rig_builders().items():
             bpy.ops.wm.read_factory_settings(use_empty=True)
-            res[f"{mname} | {rname}"] = measure(motion, build())
+            res[f"{mname} | {rname}"] = rig_floor_figures(motion, build())
 
     print("floor (lowest point, world cm; the floor is z = 0 under the rig):")
     print(f"| dance | rig | frames | > 1 cm below | median | min | contact frames within 2 cm | mean error |")

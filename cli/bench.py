@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import importlib.util
 import time
 from pathlib import Path
 
@@ -35,6 +36,8 @@ def add_parser(subparsers) -> None:
     p.add_argument("--music", type=Path, default=SHARED_MUSIC, help="folder of the corpus's tracks")
     p.add_argument("--crossmodal", metavar="FILE", help="cross-modal weights (default: shipped)")
     p.add_argument("--seed", type=int, default=0, help="seed of the baselines and generators")
+    p.add_argument("--no-rigs", action="store_true",
+                   help="skip the figures on the default mannequin rig (they need Blender's bpy module)")
     p.set_defaults(func=run)
 
 
@@ -116,7 +119,7 @@ def _shown(path) -> str:
 
 
 def run_bench(corpus_path, music_dir, out_dir, methods=None, quick=False, seed=0, crossmodal=None,
-              progress=None, json_path=None) -> dict:
+              progress=None, json_path=None, rigs: bool = True) -> dict:
     """Run the benchmark; writes ``table.md``, ``bench.json``, ``longterm.png`` and
     ``metrics.png`` to ``out_dir`` (and the results JSON to ``json_path``), all of
     them or, on a failure or an interrupt, none, and returns the results dict."""
@@ -162,7 +165,8 @@ def run_bench(corpus_path, music_dir, out_dir, methods=None, quick=False, seed=0
     lt_ref_k = np.stack([kinetic_features(m) for m in lt_ref]) if len(lt_ref) >= 2 else None
 
     rows, curves = [], {}
-    body_rows, music_dances = _reference_body_rows(corpus, music_dir, windows), {}
+    rig = _rig_figures if rigs and importlib.util.find_spec("bpy") is not None else None
+    body_rows, music_dances = _reference_body_rows(corpus, music_dir, windows, rig), {}
     lt_audio = _job_audio(lt_jobs)
     n = len(plan)
     for i, (name, path) in enumerate(plan):
@@ -191,7 +195,7 @@ def run_bench(corpus_path, music_dir, out_dir, methods=None, quick=False, seed=0
                 dances = {}
                 for job, m in zip(lt_jobs, gen[len(tracks):]):
                     dances.setdefault(Path(job["audio"]).stem, {})[job["seed"]] = m
-                body_rows.append(body_row(name, gen[len(tracks):], lt_audio, dances))
+                body_rows.append(body_row(name, gen[len(tracks):], lt_audio, dances, rig))
                 music_dances[name] = dances
             report(step, 0.5, f"{name}: metrics")
         items = [(m, w.beats) for m, w in zip(motions, windows)]
@@ -287,7 +291,26 @@ def _levels(jobs, audio) -> dict[str, np.ndarray]:
             zip(jobs, audio)}
 
 
-def _reference_body_rows(corpus, music_dir, windows) -> list[dict]:
+def _rig_figures(motion) -> dict:
+    """``rig_*`` figures of ``motion`` (its first 20 s) on the default mannequin rig, in Blender."""
+    from ..rigs.quiet import quiet_blender
+
+    with quiet_blender():
+        import bpy
+
+        from ..rigs.armature import build_default_rig
+        from ..rigs.floor import rig_floor_figures
+
+        bpy.ops.wm.read_factory_settings(use_empty=True)
+        arm = build_default_rig(collection=bpy.context.scene.collection, with_mesh=True)
+        r = rig_floor_figures(motion.frames(0, int(20 * motion.fps)), arm)
+        bpy.ops.wm.read_factory_settings(use_empty=True)
+    on = r["contact_within_2cm"]
+    return {"rig_below_floor_frac": r["below_1cm"], "rig_feet_on_floor_frac": float("nan") if on is None else on,
+            "rig_joint_err_cm": r["mean_error_cm"]}
+
+
+def _reference_body_rows(corpus, music_dir, windows, rig=None) -> list[dict]:
     """GT (the held-out windows) and the reference set (train pairs) in the body table."""
     from ..core.audio.io import load_audio
     from ..core.metrics.body_report import body_row
@@ -302,9 +325,9 @@ def _reference_body_rows(corpus, music_dir, windows) -> list[dict]:
 
     train = [p for p in corpus.pairs("train") if not p.mirrored]
     return [body_row("GT", [w.motion for w in windows],
-                     [audio(w.track, w.music_start, w.motion.duration) for w in windows]),
+                     [audio(w.track, w.music_start, w.motion.duration) for w in windows], rig=rig),
             body_row("Reference (train)", [p.motion for p in train],
-                     [audio(p.track, p.music_start, p.motion.duration) for p in train])]
+                     [audio(p.track, p.music_start, p.motion.duration) for p in train], rig=rig)]
 
 
 def run(args) -> int:
@@ -315,7 +338,7 @@ def run(args) -> int:
         check_output(args.json)
     with cli_bar("bench") as bar:
         res = run_bench(args.corpus, args.music, args.out, args.methods, args.quick, args.seed,
-                        args.crossmodal, progress=bar, json_path=args.json)
+                        args.crossmodal, progress=bar, json_path=args.json, rigs=not args.no_rigs)
     table = res.pop("table")
     p = res["protocol"]
     print(f"{p['windows']} held-out windows ({p['clip_seconds']['median']:.1f} s median) of "

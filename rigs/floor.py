@@ -9,10 +9,14 @@ benchmark and its tests.
 
 from __future__ import annotations
 
+import time
+
 import bpy
 import numpy as np
 
-from .bonemaps import prepare_rig_for_keys
+from ..core.cleanup import contacts as ct
+from .bonemaps import bone_map_for, prepare_rig_for_keys
+from .retarget import retarget
 
 
 def lowest_points(arm, anim, bone_map) -> np.ndarray:
@@ -47,3 +51,25 @@ def lowest_points(arm, anim, bone_map) -> np.ndarray:
             low = float((pts @ mw[2, :3] + mw[2, 3]).min())
         out[f] = low - floor
     return out
+
+
+def rig_floor_figures(motion, arm) -> dict:
+    """``motion`` retargeted onto ``arm`` (feet planted) and measured in Blender: the
+    fraction of frames whose lowest point is > 1 cm under the floor, its median and
+    minimum (cm), the fraction of the dance's contact frames within 2 cm of the floor,
+    and the retarget error per mapped joint and overall (world cm)."""
+    bm = bone_map_for(arm)
+    t = time.perf_counter()
+    anim = retarget(motion, arm, bm)
+    solve_s = time.perf_counter() - t
+    low = lowest_points(arm, anim, bm)
+    c = ct.foot_contacts(motion)
+    contact = c["l"] | c["r"]
+    err = anim.error() * anim.info["world_scale"]
+    return {"frames": int(anim.num_frames), "solve_s": solve_s,
+            "below_1cm": float(np.mean(low < -0.01)), "median_cm": 100 * float(np.median(low)),
+            "min_cm": 100 * float(low.min()), "contact_frames": int(contact.sum()),
+            "contact_within_2cm": float(np.mean(np.abs(low[contact]) <= 0.02)) if contact.any() else None,
+            "joint_error_cm": {j: 100 * float(err[:, k].mean()) for k, j in enumerate(anim.joint_names)},
+            "mean_error_cm": 100 * float(err.mean()), "info": {k: v for k, v in anim.info.items()
+                                                               if isinstance(v, (int, float, bool))}}

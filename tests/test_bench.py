@@ -76,8 +76,17 @@ def test_bench_quick_json_table_and_plots(tiny, tmp_path):
     assert len(curve) == 2 and all(np.isfinite(curve))
     table = (tmp_path / "b" / "table.md").read_text()
     assert "FID_k ↓" in table and "BAS_bailando ↑" in table and "| Rand Frame |" in table
-    for png in ("longterm.png", "metrics.png"):
+    for png in ("longterm.png", "metrics.png", "music.png"):
         assert (tmp_path / "b" / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # the body table: GT, the reference set and the generator, with the rig figures (bpy here)
+    body = {r["method"]: r["metrics"] for r in res["body"]["rows"]}
+    assert list(body) == ["GT", "Reference (train)", "random"]
+    assert "float_frac ↓" in table and "same_seed_speed_r ↓" in table and "rig_below_floor_frac ↓" in table
+    gen = body["random"]
+    for key in ("touch_frac", "float_frac", "slide_cm_s", "net_turns_per_min", "same_seed_speed_r",
+                "same_song_speed_r", "rig_below_floor_frac", "rig_joint_err_cm"):
+        assert np.isfinite(gen[key]), key
+    assert 0 <= gen["float_frac"] <= 1 and gen["rig_below_floor_frac"] <= 0.01 and body["GT"]["rig_joint_err_cm"] > 0
 
 
 def test_crossmodal_metric_scores_and_refuses_bad_input(tiny):

@@ -231,6 +231,7 @@ def _err(tmp_path, name, capsys) -> str:
     ({"generator": {"fps": 0}}, "fps"), ({"generator": {"hidden": 0}}, "hidden"),
     ({"generator": {"piece_seconds": float("nan")}}, "piece_seconds"),
     ({"discriminator": {"channels": 0}}, "channels"),
+    ({"energy_sigma_s": 0}, "energy_sigma_s"), ({"energy_sigma_s": float("nan")}, "energy_sigma_s"),
 ])
 def test_zero_nan_and_negative_numbers_are_refused(bad, what, tmp_path, capsys):
     """JSON allows NaN and Infinity; NaN passes every comparison (was: accepted, training NaN)."""
@@ -327,3 +328,24 @@ def test_interrupted_training_keeps_its_checkpoint_and_says_how_to_resume(tiny, 
                      "--device", "cpu"]) == 0
     assert f"resumed from step {step} " in capsys.readouterr().out
     assert checkpoint_step(out / "full_checkpoint") == step + 1
+
+
+def test_energy_curve_conditioning_follows_the_dance(tiny):
+    """``energy_sigma_s``: the energy control is the dance's own per-frame energy curve
+    (its mean over a crop is the crop's log energy, up to the smoothing), not one value per crop."""
+    from choreo.core.models.conditioning import log_energy, log_energy_curve
+
+    corpus = Corpus.load(tiny["corpus"])
+    g = GeneratorConfig.from_dict(GEN)
+    curve = PairData(corpus, tiny["music"], "train", g, 30, energy_sigma_s=1.0)
+    curve.set_stats(*curve.compute_stats())
+    b = curve.random_batch(np.random.default_rng(3), 4)
+    e = b.cond[..., 0]
+    assert np.ptp(e, axis=1).max() > 0.05            # varies within a crop
+    allc = np.concatenate([(c - curve.energy_stats[0]) / curve.energy_stats[1] for c in curve.energy_curves])
+    assert abs(allc.mean()) < 1e-6 and abs(allc.std() - 1) < 1e-6
+    f = curve.features[0]
+    assert abs(np.log(np.mean(np.exp(log_energy_curve(f, sigma_s=1e-3)[:-1]))) - log_energy(f)) < 1e-3
+    r = train_generator(tiny_config(tiny, variant="choreo", steps=2, energy_sigma_s=1.0), tiny["dir"] / "curve",
+                        device="cpu")
+    assert load_weights(r["weights"])[1]["training"]["energy_sigma_s"] == 1.0

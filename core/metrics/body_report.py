@@ -26,17 +26,21 @@ DEPENDENCE = {
     "same_seed_pose_cm": ("↑", "joint distance between one seed's dances on different songs (cm)"),
     "same_song_pose_cm": ("↑", "joint distance between seeds on one song (cm)"),
     "energy_loudness_r": ("↑", "r of dance energy and music level per 2-s window (≥ 0.35)"),
+    "rig_below_floor_frac": ("↓", "on the default mannequin: frames with its mesh > 1 cm under the floor"),
+    "rig_feet_on_floor_frac": ("↑", "on the mannequin: contact frames with its mesh within 2 cm of the floor"),
+    "rig_joint_err_cm": ("↓", "on the mannequin: mean joint distance to the dance after retargeting (cm)"),
 }
 SHOWN = ("energy_loudness_r", "same_seed_speed_r", "same_seed_heading_r", "same_song_speed_r",
          "same_seed_pose_cm", "same_song_pose_cm", "touch_frac", "both_up_frac", "float_frac", "slide_cm_s",
          "below_floor_frac", "legs_through_frac", "arm_through_body_frac", "net_turns_per_min",
-         "travel_m_per_min", "wander_m")
+         "travel_m_per_min", "wander_m", "rig_below_floor_frac", "rig_feet_on_floor_frac", "rig_joint_err_cm")
 
 
 def body_row(method: str, motions: Sequence[Motion], audio: Sequence[tuple[np.ndarray, int]] | None = None,
-             dances: dict | None = None) -> dict:
+             dances: dict | None = None, rig=None) -> dict:
     """The row of ``method``: physical means over ``motions``, energy–loudness r with
-    ``audio[i] = (samples from the dance's start, rate)``, dependence over ``dances[song][seed]``."""
+    ``audio[i] = (samples from the dance's start, rate)``, dependence over ``dances[song][seed]``,
+    and ``rig(motion) -> dict`` (the ``rig_*`` figures; bpy lives outside core) of the first dance."""
     scores = [physical_scores(m) for m in motions]
     out = {k: float(np.mean([s[k] for s in scores])) for k in PHYSICAL_METRICS}
     if audio is not None:
@@ -44,6 +48,8 @@ def body_row(method: str, motions: Sequence[Motion], audio: Sequence[tuple[np.nd
         out["energy_loudness_r"] = float(np.nanmean(r)) if np.isfinite(r).any() else float("nan")
     if dances:
         out.update(dependence_scores(dances))
+    if rig is not None and len(motions):
+        out.update(rig(motions[0]))
     return {"method": method, "metrics": out}
 
 

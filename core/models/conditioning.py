@@ -115,18 +115,37 @@ def loudness_curve(y: np.ndarray, sr: int, fps: float, n_frames: int) -> np.ndar
     return np.clip((db - np.median(db)) / spread, -2.5, 2.5)
 
 
-def log_energy(features: np.ndarray, mode: str = "3d", fps: float = 30.0) -> float:
-    """log of the mean squared joint speed (m²/s²) of a window of pose features:
-    the quantity the energy control conditions on."""
-    f = np.asarray(features, np.float64)
-    if len(f) < 2:
-        return float(np.log(1e-6))
+def _speed2(f: np.ndarray, mode: str, fps: float) -> np.ndarray:
+    """(T - 1, J) squared joint speeds (m²/s²) between consecutive frames of pose features."""
     if mode == "3d":
         from .representation import local_joints_3d
 
         j = local_joints_3d(f)
         speed2 = np.sum(np.diff(j, axis=0) ** 2, axis=-1) * fps**2
         speed2 += np.sum(f[:-1, 1:3] ** 2, axis=-1, keepdims=True)  # travel counts too
-    else:
-        speed2 = np.sum(np.diff(f.reshape(len(f), -1, 2), axis=0) ** 2, axis=-1) * fps**2
-    return float(np.log(np.mean(speed2) + 1e-6))
+        return speed2
+    return np.sum(np.diff(f.reshape(len(f), -1, 2), axis=0) ** 2, axis=-1) * fps**2
+
+
+def log_energy(features: np.ndarray, mode: str = "3d", fps: float = 30.0) -> float:
+    """log of the mean squared joint speed (m²/s²) of a window of pose features:
+    the quantity the energy control conditions on."""
+    f = np.asarray(features, np.float64)
+    if len(f) < 2:
+        return float(np.log(1e-6))
+    return float(np.log(np.mean(_speed2(f, mode, fps)) + 1e-6))
+
+
+def log_energy_curve(features: np.ndarray, mode: str = "3d", fps: float = 30.0,
+                     sigma_s: float = 1.0) -> np.ndarray:
+    """(T,) the same quantity frame by frame: log of the mean squared joint speed
+    smoothed over ``sigma_s`` seconds (a Gaussian), for training the energy
+    control to follow a curve (``energy_sigma_s`` in a training config)."""
+    from ..signal import gaussian_filter1d
+
+    f = np.asarray(features, np.float64)
+    if len(f) < 2:
+        return np.full(len(f), np.log(1e-6))
+    s2 = _speed2(f, mode, fps).mean(1)
+    s2 = np.concatenate([s2, s2[-1:]])
+    return np.log(gaussian_filter1d(s2, sigma_s * fps, mode="nearest") + 1e-6)

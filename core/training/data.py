@@ -21,7 +21,7 @@ import numpy as np
 from ..data.corpus import AUDIO_EXTS, Corpus
 from ..errors import ChoreoInputError
 from ..models import representation
-from ..models.conditioning import log_energy, normalize_loudness, smooth_noise
+from ..models.conditioning import log_energy, log_energy_curve, normalize_loudness, smooth_noise
 from ..models.config import GeneratorConfig
 
 STD_FLOOR = 1e-3  # columns that barely move (e.g. a constant) are not blown up
@@ -71,15 +71,19 @@ class PairData:
     crop : frames per sample; pairs shorter than this are skipped.
     unmirrored_only : drop the mirrored copies (used for validation).
     audio_cache : dict shared between splits so a track is decoded once.
+    energy_sigma_s : None (the crop's log energy, constant over the crop) or the
+        smoothing (s) of a per-frame log-energy curve the energy control follows.
     """
 
     def __init__(self, corpus: Corpus, music_dir: str | os.PathLike, split: str, cfg: GeneratorConfig,
-                 crop: int, *, unmirrored_only: bool = False, audio_cache: dict | None = None):
+                 crop: int, *, unmirrored_only: bool = False, audio_cache: dict | None = None,
+                 energy_sigma_s: float | None = None):
         from ..audio.io import load_audio
 
         if abs(corpus.fps - cfg.fps) > 1e-6:
             raise ChoreoInputError(corpus.path, f"corpus is at {corpus.fps:g} fps, the generator at {cfg.fps:g}")
         self.cfg, self.crop, self.split = cfg, int(crop), split
+        self.energy_sigma_s = energy_sigma_s
         music_dir = Path(music_dir)
         if not music_dir.is_dir():
             raise ChoreoInputError(music_dir, "music folder not found")
@@ -101,6 +105,8 @@ class PairData:
             self.names.append(f"{p.track}/{p.take}{'~m' if p.mirrored else ''}@{p.music_start:.2f}")
         if not self.features:
             raise ChoreoInputError(corpus.path, f"no {split} pair of at least {self.crop} frames")
+        self.energy_curves = None if energy_sigma_s is None else [
+            log_energy_curve(f, cfg.mode, cfg.fps, energy_sigma_s) for f in self.features]
         self.mean = self.std = None
         self.energy_stats = (0.0, 1.0)
 
@@ -115,8 +121,11 @@ class PairData:
         allf = np.concatenate(self.features).astype(np.float64)
         mean, std = allf.mean(0), np.maximum(allf.std(0), STD_FLOOR)
         hop = max(1, self.crop // 4)
-        e = [log_energy(f[s:s + self.crop], self.cfg.mode, self.cfg.fps)
-             for f in self.features for s in range(0, len(f) - self.crop + 1, hop)]
+        if self.energy_curves is not None:  # per-frame curves: their statistics over all frames
+            e = np.concatenate(self.energy_curves)
+        else:
+            e = [log_energy(f[s:s + self.crop], self.cfg.mode, self.cfg.fps)
+                 for f in self.features for s in range(0, len(f) - self.crop + 1, hop)]
         return mean.astype(np.float32), std.astype(np.float32), (float(np.mean(e)), float(max(np.std(e), 1e-3)))
 
     def set_stats(self, mean: np.ndarray, std: np.ndarray, energy_stats: tuple[float, float]) -> None:
@@ -131,8 +140,12 @@ class PairData:
         f = self.features[i][start:start + L]
         times = self.starts[i] + (start + np.arange(L)) / cfg.fps
         pieces = pieces_at(self.audio[self.tracks[i]], cfg.sample_rate, times, cfg.piece_samples)
-        e = (log_energy(f, cfg.mode, cfg.fps) - self.energy_stats[0]) / self.energy_stats[1]
-        cond = np.concatenate([np.full((L, 1), e, np.float32), smooth_noise(noise_seed, L, cfg)], axis=1)
+        if self.energy_curves is not None:
+            e = self.energy_curves[i][start:start + L, None]
+        else:
+            e = np.full((L, 1), log_energy(f, cfg.mode, cfg.fps))
+        e = ((e - self.energy_stats[0]) / self.energy_stats[1]).astype(np.float32)
+        cond = np.concatenate([e, smooth_noise(noise_seed, L, cfg)], axis=1)
         return pieces, cond, ((f - self.mean) / self.std).astype(np.float32)
 
     def _stack(self, items) -> Batch:

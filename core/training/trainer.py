@@ -62,6 +62,7 @@ DEFAULTS: dict = {
     "gp_center": 1.0,
     "style_posterior": False,  # Choreo: train the noise as a CVAE latent (core/models/style.py)
     "w_kl": 0.5,
+    "energy_sigma_s": None,  # None: the crop's energy; seconds: a per-frame energy curve (conditioning.log_energy_curve)
     "gan": "lsgan",
     "perceptual_layers": None,  # None: the paper's λ = [20, 5, 1, …] cut to the ST-GCN's blocks
     "stgcn_weights": None,
@@ -111,6 +112,8 @@ def validate_config(config: dict, where: str = "config") -> dict:
               "threads"):
         if not isinstance(cfg[k], int) or isinstance(cfg[k], bool) or cfg[k] < 1:
             raise ChoreoInputError(where, f"{k} must be a positive integer, got {cfg[k]!r}")
+    if cfg["energy_sigma_s"] is not None and not (_is_number(cfg["energy_sigma_s"]) and cfg["energy_sigma_s"] > 0):
+        raise ChoreoInputError(where, f"energy_sigma_s must be null or a positive number, got {cfg['energy_sigma_s']!r}")
     if not isinstance(cfg["style_posterior"], bool):
         raise ChoreoInputError(where, f"style_posterior must be true or false, got {cfg['style_posterior']!r}")
     # NaN passes every comparison, so each number is checked finite first (JSON allows NaN, Infinity).
@@ -369,8 +372,10 @@ def _train(cfg: dict, dev: torch.device, out_dir: Path, resume: bool, progress: 
     gcfg = GeneratorConfig.from_dict(cfg["generator"])
     cache: dict = {}
     music = resolve_path(cfg["music"])
-    train = PairData(corpus, music, "train", gcfg, cfg["crop_frames"], audio_cache=cache)
-    val = PairData(corpus, music, "val", gcfg, cfg["crop_frames"], unmirrored_only=True, audio_cache=cache)
+    train = PairData(corpus, music, "train", gcfg, cfg["crop_frames"], audio_cache=cache,
+                     energy_sigma_s=cfg["energy_sigma_s"])
+    val = PairData(corpus, music, "val", gcfg, cfg["crop_frames"], unmirrored_only=True, audio_cache=cache,
+                   energy_sigma_s=cfg["energy_sigma_s"])
     stats = train.compute_stats()
     train.set_stats(*stats)
     val.set_stats(*stats)
