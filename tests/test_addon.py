@@ -522,3 +522,36 @@ def test_pack_audio_refuses_a_linked_sound(files, tmp_path):
     sc.choreo.pack_audio = True
     _fails(sc, r"Music: Pack Audio: its sound is linked from the library .*sounds\.blend; pack it in that file")
     assert s.sound.packed_file is None
+
+
+def test_turn_travel_and_stage_reach_the_dance(files):
+    """The panel's Turn / Travel / Stage go into generation: with both at 0 the shipped
+    model's dancer stays near its start and faces the front; at 1 on a big stage it
+    travels and turns as generated (20 s of the demo song)."""
+    song = files["dir"] / "long.wav"
+    write_demo_wav(song, bars=10, tempo=120.0)
+
+    def run(turn, travel, stage):
+        sc, s = new_scene(files, frame_start=1, song=str(song))
+        sc.choreo.model = "DEFAULT"
+        sc.choreo.turn, sc.choreo.travel, sc.choreo.stage_size = turn, travel, stage
+        sc.choreo.key_mode = "DENSE"
+        assert bpy.ops.choreo.generate() == {"FINISHED"}
+        arm = sc.choreo.target
+        path, facing = [], []
+        for f in range(1, 600, 5):
+            sc.frame_set(f)
+            m = arm.matrix_world @ arm.pose.bones["pelvis"].matrix
+            path.append(np.array(m.translation)[:2])
+            fwd = np.array(m.to_3x3().col[2])[:2]  # the pelvis bone's z axis points forward or back
+            facing.append(np.arctan2(fwd[1], fwd[0]))
+        path = np.array(path)
+        return np.abs(path - path[0]).max(), np.abs(np.unwrap(facing) - facing[0]).max()
+
+    still_reach, still_turn = run(0.0, 0.0, 4.0)
+    free_reach, free_turn = run(1.0, 1.0, 50.0)
+    assert still_reach < free_reach and still_reach < 0.6
+    assert still_turn < free_turn
+    settings = bpy.context.scene.choreo  # out-of-range values are clamped by the properties
+    settings.turn, settings.travel, settings.stage_size = 1.5, -1.0, 0.5
+    assert (settings.turn, settings.travel, settings.stage_size) == (1.0, 0.0, 1.0)

@@ -151,6 +151,9 @@ def plant_feet(motion: Motion) -> tuple[Motion, dict[str, np.ndarray]]:
             held *= (np.linalg.norm(toe, axis=-1) / np.maximum(np.linalg.norm(held, axis=-1), 1e-9))[:, None]
             toe = np.where(w[:, None] > 0, held, toe)
             ankle[:, 2] -= w * np.minimum(ankle[:, 2], ankle[:, 2] + toe[:, 2])  # held on the floor itself
+            # easing in and out the foot travels to or from its hold: through the air, not over the floor
+            moved = np.linalg.norm(ankle[:, :2] - j[:, a, :2], axis=-1)
+            ankle[:, 2] += SWING_M * 4 * w * (1 - w) * np.clip(moved / SWING_M, 0, 1)
             _resolve_knee(j, s, ankle, l1, l2)
         else:
             w = np.zeros(len(j))
