@@ -9,7 +9,8 @@ dependence figures) with the generation-time music steps switched on one by one:
 - ``none``: constant energy, noise knots every 2 s of file time, no beat alignment;
 - ``+ level``: the song's level drives the energy (``conditioning.LOUDNESS_ENERGY_GAIN``);
 - ``+ beat knots``: the seed's noise knots a whole number of beats apart;
-- ``+ on the beat``: the dance's kinematic beats moved onto the music's (``cleanup/beats.py``) — the shipped setting.
+- ``+ on the beat``: the dance's kinematic beats moved onto the music's, and a
+  brief hold on the beats none reached (``cleanup/beats.py``) — the shipped setting.
 
 The clean-up (turn, travel, stage, floor, feet) is on in every row. Figures:
 FID_k, Div_k, BAS (both variants) on the held-out windows against the train
@@ -45,6 +46,7 @@ def _switches(step: int):
         off.append(mock.patch.object(pipeline, "musical_noise_period", lambda tempo, cfg: None))
     if step < 3:
         off.append(mock.patch.object(beats, "REACH", 0.0))
+        off.append(mock.patch.object(beats, "HOLD_SPEED", 1.0))
     return off
 
 

@@ -7,7 +7,7 @@ whose dance freezes or drifts shows a rising curve.
 
 Generation runs in a fresh subprocess per generator (:func:`run_generator`,
 ``python -m choreo.core.metrics.longterm``), so its peak RSS
-(``resource.getrusage(RUSAGE_SELF).ru_maxrss`` of that process, at the end)
+(``VmHWM`` of that process, at the end; ``ru_maxrss`` where /proc is absent)
 is the generator's alone: imports + weights + audio + generation. The
 resident size after imports and weight loading is reported beside it.
 Speed = generated seconds / wall seconds of the whole pipeline from samples
@@ -37,11 +37,14 @@ from ..motion import Motion
 WINDOW_SECONDS = 4.0
 
 
-def _rss_mb() -> float:
+def _rss_mb(field: str = "VmRSS") -> float:
+    """This process's resident size (``VmRSS``) or its peak (``VmHWM``), MB. The peak is
+    read here, not from ``ru_maxrss``, which Linux carries over from a parent through
+    fork and exec (a bench that has loaded Blender would report Blender's size)."""
     try:
         with open("/proc/self/status") as f:
             for line in f:
-                if line.startswith("VmRSS:"):
+                if line.startswith(field + ":"):
                     return int(line.split()[1]) / 1024.0
     except OSError:
         pass
@@ -71,7 +74,12 @@ def generate_jobs(weights: str, jobs: Sequence[dict], out_path: str) -> dict:
     np.savez(out_path, **arrays)
     return {"generated_s": gen_s, "wall_s": wall, "speed_x_realtime": gen_s / max(wall, 1e-9),
             "rss_loaded_mb": rss_loaded,
-            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0}
+            "peak_rss_mb": _peak_mb()}
+
+
+def _peak_mb() -> float:
+    peak = _rss_mb("VmHWM")
+    return peak if peak == peak else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
 def run_generator(weights: str | os.PathLike, jobs: Sequence[dict], fps: float = 30.0,
