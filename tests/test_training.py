@@ -232,6 +232,7 @@ def _err(tmp_path, name, capsys) -> str:
     ({"generator": {"piece_seconds": float("nan")}}, "piece_seconds"),
     ({"discriminator": {"channels": 0}}, "channels"),
     ({"energy_sigma_s": 0}, "energy_sigma_s"), ({"energy_sigma_s": float("nan")}, "energy_sigma_s"),
+    ({"grad_clip": -1}, "grad_clip"),
 ])
 def test_zero_nan_and_negative_numbers_are_refused(bad, what, tmp_path, capsys):
     """JSON allows NaN and Infinity; NaN passes every comparison (was: accepted, training NaN)."""
@@ -346,6 +347,30 @@ def test_energy_curve_conditioning_follows_the_dance(tiny):
     assert abs(allc.mean()) < 1e-6 and abs(allc.std() - 1) < 1e-6
     f = curve.features[0]
     assert abs(np.log(np.mean(np.exp(log_energy_curve(f, sigma_s=1e-3)[:-1]))) - log_energy(f)) < 1e-3
-    r = train_generator(tiny_config(tiny, variant="choreo", steps=2, energy_sigma_s=1.0), tiny["dir"] / "curve",
-                        device="cpu")
-    assert load_weights(r["weights"])[1]["training"]["energy_sigma_s"] == 1.0
+    r = train_generator(tiny_config(tiny, variant="choreo", steps=2, energy_sigma_s=1.0, grad_clip=1e-3),
+                        tiny["dir"] / "curve", device="cpu")
+    training = load_weights(r["weights"])[1]["training"]
+    assert training["energy_sigma_s"] == 1.0 and training["grad_clip"] == 1e-3
+
+
+def test_grad_clip_bounds_every_optimiser_step(tiny):
+    """``grad_clip``: no optimiser steps on a gradient larger than the bound (the default
+    recipe's global discriminator once blew up from 0.3 to 5.6e5 in one step)."""
+    cfg = validate_config(tiny_config(tiny, steps=1, grad_clip=0.01))
+    from choreo.core.training import trainer as T
+
+    run = T._Run(cfg, torch.device("cpu"))
+    seen = []
+    for name, opt in run.optims.items():
+        orig = opt.step
+
+        def spy(*a, _orig=orig, _opt=opt, **k):
+            g = [p.grad.norm() ** 2 for grp in _opt.param_groups for p in grp["params"] if p.grad is not None]
+            seen.append(float(torch.stack(g).sum().sqrt()))
+            return _orig(*a, **k)
+        opt.step = spy
+    corpus = Corpus.load(tiny["corpus"])
+    data = PairData(corpus, tiny["music"], "train", GeneratorConfig.from_dict(GEN), 30)
+    data.set_stats(*data.compute_stats())
+    run.step(data.random_batch(np.random.default_rng(0), 2))
+    assert len(seen) == len(run.optims) and max(seen) <= 0.01 + 1e-6

@@ -62,7 +62,8 @@ DEFAULTS: dict = {
     "gp_center": 1.0,
     "style_posterior": False,  # Choreo: train the noise as a CVAE latent (core/models/style.py)
     "w_kl": 0.5,
-    "energy_sigma_s": None,  # None: the crop's energy; seconds: a per-frame energy curve (conditioning.log_energy_curve)
+    "energy_sigma_s": None,
+    "grad_clip": None,  # None, or the largest gradient norm per optimiser step (a guard against a GAN blow-up)  # None: the crop's energy; seconds: a per-frame energy curve (conditioning.log_energy_curve)
     "gan": "lsgan",
     "perceptual_layers": None,  # None: the paper's λ = [20, 5, 1, …] cut to the ST-GCN's blocks
     "stgcn_weights": None,
@@ -112,6 +113,8 @@ def validate_config(config: dict, where: str = "config") -> dict:
               "threads"):
         if not isinstance(cfg[k], int) or isinstance(cfg[k], bool) or cfg[k] < 1:
             raise ChoreoInputError(where, f"{k} must be a positive integer, got {cfg[k]!r}")
+    if cfg["grad_clip"] is not None and not (_is_number(cfg["grad_clip"]) and cfg["grad_clip"] > 0):
+        raise ChoreoInputError(where, f"grad_clip must be null or a positive number, got {cfg['grad_clip']!r}")
     if cfg["energy_sigma_s"] is not None and not (_is_number(cfg["energy_sigma_s"]) and cfg["energy_sigma_s"] > 0):
         raise ChoreoInputError(where, f"energy_sigma_s must be null or a positive number, got {cfg['energy_sigma_s']!r}")
     if not isinstance(cfg["style_posterior"], bool):
@@ -229,6 +232,12 @@ class _Run:
         return (torch.from_numpy(batch.pieces).to(d), torch.from_numpy(batch.cond).to(d),
                 torch.from_numpy(batch.target).to(d))
 
+    def _clip(self, name: str) -> None:
+        """Clip optimiser ``name``'s gradient norm to ``grad_clip`` (when set)."""
+        if self.cfg["grad_clip"] is not None:
+            params = [p for g in self.optims[name].param_groups for p in g["params"] if p.grad is not None]
+            torch.nn.utils.clip_grad_norm_(params, self.cfg["grad_clip"])
+
     def step(self, batch) -> dict:
         cfg, gan = self.cfg, self.cfg["gan"]
         pieces, cond, real = self.tensors(batch)
@@ -260,6 +269,7 @@ class _Run:
             d_total.backward()
             for n in ("D_local", "D_global"):
                 if n in self.optims:
+                    self._clip(n)
                     self.optims[n].step()
         # -- generator (minimise eq. 7) --
         g_total = 0.0
@@ -292,6 +302,7 @@ class _Run:
             g_total = g_total + cfg["w_kl"] * kl
         self.optims["G"].zero_grad(set_to_none=True)
         g_total.backward()
+        self._clip("G")
         self.optims["G"].step()
         logs["g_total"] = float(g_total.item())
         return logs
