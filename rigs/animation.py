@@ -12,17 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-
-def quat_to_matrix(q: np.ndarray) -> np.ndarray:
-    """(…, 4) quaternions w, x, y, z (any norm) → (…, 3, 3) rotation matrices."""
-    q = np.asarray(q, np.float64)
-    q = q / np.maximum(np.linalg.norm(q, axis=-1, keepdims=True), 1e-12)
-    w, x, y, z = np.moveaxis(q, -1, 0)
-    return np.stack([
-        np.stack([1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y)], -1),
-        np.stack([2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x)], -1),
-        np.stack([2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)], -1),
-    ], -2)
+from ..core.rotations import quat_to_matrix
 
 
 @dataclass

@@ -25,6 +25,7 @@ import bpy
 import numpy as np
 
 from ..core.errors import ChoreoInputError
+from ..core.rotations import continuous_quats, slerp
 from . import actions as act_utils
 from . import fcurve_eval
 from .animation import RigAnimation
@@ -61,37 +62,10 @@ class KeyReport:
 
 # -- sampling ------------------------------------------------------------------------
 
-def continuous_quaternions(q: np.ndarray) -> np.ndarray:
-    """Flip signs along axis 0 so consecutive quaternions (T, …, 4) have dot ≥ 0."""
-    q = np.array(q, np.float64)
-    if len(q) < 2:
-        return q
-    dots = np.sum(q[1:] * q[:-1], axis=-1)
-    flips = np.cumprod(np.where(dots < 0, -1.0, 1.0), axis=0)
-    q[1:] *= flips[..., None]
-    return q
-
-
-def slerp(q0: np.ndarray, q1: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """Spherical interpolation of unit quaternions (…, 4) by weights ``w`` (…)."""
-    w = np.asarray(w, np.float64)[..., None]
-    d = np.sum(q0 * q1, axis=-1, keepdims=True)
-    q1 = np.where(d < 0, -q1, q1)
-    d = np.abs(d)
-    theta = np.arccos(np.clip(d, -1.0, 1.0))
-    s = np.sin(theta)
-    small = s < 1e-6
-    safe = np.where(small, 1.0, s)
-    a = np.where(small, 1.0 - w, np.sin((1.0 - w) * theta) / safe)
-    b = np.where(small, w, np.sin(w * theta) / safe)
-    out = a * q0 + b * q1
-    return out / np.linalg.norm(out, axis=-1, keepdims=True)
-
-
 def sample_at(anim: RigAnimation, times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Rotations (F, B, 4) and root location (F, 3) at ``times`` (s, within
     the animation), interpolated between its samples."""
-    q = continuous_quaternions(anim.rotations)
+    q = continuous_quats(anim.rotations)
     q /= np.linalg.norm(q, axis=-1, keepdims=True)
     loc = np.asarray(anim.root_location, np.float64)
     T = len(q)

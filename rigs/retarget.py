@@ -50,6 +50,7 @@ from ..core.errors import ChoreoInputError
 from ..core.motion import Motion
 from ..core.progress import ProgressFn, report
 from ..core.cleanup import contacts as ct
+from ..core.rotations import continuous_quats, matrix_to_quat
 from .animation import RigAnimation, RigSkeleton
 from .bonemaps import BoneMap
 
@@ -103,33 +104,6 @@ def _best_rotation(rest: np.ndarray, target: np.ndarray, weights: np.ndarray) ->
 def _smoothstep(x: np.ndarray) -> np.ndarray:
     x = np.clip(x, 0.0, 1.0)
     return x * x * (3.0 - 2.0 * x)
-
-
-def matrix_to_quat(m: np.ndarray) -> np.ndarray:
-    """(…, 3, 3) rotation matrices → (…, 4) unit quaternions (w, x, y, z)."""
-    m = np.asarray(m, np.float64)
-    tr = m[..., 0, 0] + m[..., 1, 1] + m[..., 2, 2]
-    cand = np.stack([
-        np.stack([1 + tr, m[..., 2, 1] - m[..., 1, 2], m[..., 0, 2] - m[..., 2, 0], m[..., 1, 0] - m[..., 0, 1]], -1),
-        np.stack([m[..., 2, 1] - m[..., 1, 2], 1 + 2 * m[..., 0, 0] - tr, m[..., 0, 1] + m[..., 1, 0], m[..., 0, 2] + m[..., 2, 0]], -1),
-        np.stack([m[..., 0, 2] - m[..., 2, 0], m[..., 0, 1] + m[..., 1, 0], 1 + 2 * m[..., 1, 1] - tr, m[..., 1, 2] + m[..., 2, 1]], -1),
-        np.stack([m[..., 1, 0] - m[..., 0, 1], m[..., 0, 2] + m[..., 2, 0], m[..., 1, 2] + m[..., 2, 1], 1 + 2 * m[..., 2, 2] - tr], -1),
-    ], -2)                                            # (…, 4, 4): row k is 4·q·q_k, best when q_k is largest
-    diag = np.stack([tr, m[..., 0, 0], m[..., 1, 1], m[..., 2, 2]], -1)
-    k = np.argmax(diag, axis=-1)
-    q = np.take_along_axis(cand, k[..., None, None], axis=-2)[..., 0, :]
-    q = _unit(q)
-    return np.where(q[..., :1] < 0, -q, q)
-
-
-def continuous_quats(q: np.ndarray) -> np.ndarray:
-    """Flip signs along axis 0 so consecutive quaternions (T, …, 4) never differ by q → −q."""
-    q = np.array(q, np.float64)
-    if len(q) < 2:
-        return q
-    flips = np.where(np.sum(q[1:] * q[:-1], -1) < 0, -1.0, 1.0)
-    q[1:] *= np.cumprod(flips, axis=0)[..., None]
-    return q
 
 
 # -- rest data ---------------------------------------------------------------

@@ -18,7 +18,8 @@ bpy = pytest.importorskip("bpy")
 pytestmark = pytest.mark.blender
 
 from choreo.rigs.armature import build_default_rig, default_rest_joints, make_armature, smpl_bone_specs  # noqa: E402
-from choreo.rigs.retarget import continuous_quats, matrix_to_quat, retarget, retarget_error, rig_skeleton  # noqa: E402
+from choreo.core.rotations import continuous_quats, matrix_to_quat, quat_to_matrix  # noqa: E402
+from choreo.rigs.retarget import retarget, retarget_error, rig_skeleton  # noqa: E402
 from choreo.rigs.testrigs import build_mixamo_rig  # noqa: E402
 
 J = sk.JOINT_INDEX
@@ -100,7 +101,7 @@ def test_quaternion_helpers():
     rng = np.random.default_rng(0)
     q = rng.normal(size=(50, 4))
     q /= np.linalg.norm(q, axis=-1, keepdims=True)
-    from choreo.rigs.animation import quat_to_matrix
+
 
     back = matrix_to_quat(quat_to_matrix(q))
     assert np.allclose(np.abs(np.sum(back * q, -1)), 1.0, atol=1e-9)
@@ -112,7 +113,7 @@ def test_quaternion_helpers():
 
 def test_best_rotation_recovers_rotations():
     # Wahba by SVD: exact for a rotated rigid set, vectorised over frames, never a reflection.
-    from choreo.rigs.animation import quat_to_matrix
+
     from choreo.rigs.retarget import _best_rotation
 
     rng = np.random.default_rng(1)

@@ -29,6 +29,7 @@ from .. import skeleton as sk
 from .. import skeleton_maps as smaps
 from ..errors import ChoreoInputError
 from ..motion import Motion
+from ..rotations import axis_angle_to_matrix
 from .bvh import yup_to_zup
 from .openpose import fill_gaps
 
@@ -107,18 +108,6 @@ def _keypoints_motion(data, path, optimized: bool = True) -> Motion:
     kp = fill_gaps(np.where(ok[..., None], kp, 0.0), ok.astype(float))
     joints = yup_to_zup(smaps.to_smpl24(kp, "coco17")) * 0.01
     return Motion(joints, fps=FPS)
-
-
-def axis_angle_to_matrix(aa: np.ndarray) -> np.ndarray:
-    """Rodrigues: axis-angle vectors (..., 3) to rotation matrices (..., 3, 3)."""
-    aa = np.asarray(aa, dtype=np.float64)
-    theta = np.linalg.norm(aa, axis=-1, keepdims=True)
-    k = aa / np.maximum(theta, 1e-12)
-    kx, ky, kz = k[..., 0], k[..., 1], k[..., 2]
-    zero = np.zeros_like(kx)
-    K = np.stack([zero, -kz, ky, kz, zero, -kx, -ky, kx, zero], axis=-1).reshape(aa.shape + (3,))
-    s, c = np.sin(theta)[..., None], np.cos(theta)[..., None]
-    return np.eye(3) + s * K + (1 - c) * (K @ K)
 
 
 def smpl_forward_kinematics(poses: np.ndarray, trans: np.ndarray, rest: np.ndarray | None = None) -> np.ndarray:
