@@ -247,6 +247,17 @@ def write_action_undoable(arm_obj, anim: RigAnimation, *, scene_fps: float, fram
             outside = [None if o is None else {k: v[outside_mask(o["co"][:, 0])] for k, v in o.items()}
                        for o in outside]
             rot = _match_sign(rot, old, channels, frames[0] - 1)
+            rot, loc, flip = _join_seams(rot, loc, old, channels, anim, arm_obj, frames, scene_fps, beat_times,
+                                         frame_start)
+            # a kept quaternion after the range whose sign is opposite to the range's end would
+            # make the curves swing through zero between them: the same rotation, signs flipped
+            for b in np.flatnonzero(flip):
+                for c in range(4 * b, 4 * b + 4):
+                    o = outside[c]
+                    if o is not None:
+                        later = o["co"][:, 0] > frames[-1]
+                        for name in ("co", "handle_left", "handle_right"):
+                            o[name][later, 1] *= -1
         fcs = [act_utils.new_fcurve(cb, p, i, g) for p, i, g in channels]
 
         beat_idx = _nearest(frames.astype(float), frame_start + np.asarray(
@@ -329,6 +340,44 @@ def _refine(place, n_frames: int, beat_idx: np.ndarray, tol: float):
         keys = np.unique(np.concatenate([keys, new])).astype(int)
         err = place(keys)
         rounds += 1
+
+
+def _join_seams(rot, loc, old: dict, channels, anim: RigAnimation, arm_obj, frames: np.ndarray, scene_fps: float,
+                beat_times, frame_start: float):
+    """``(rot, loc, flip)``: the range's channels joined onto the kept keys at both seams
+    (:mod:`.seams`; the kept curves' two frames either side read back as Blender plays
+    them; a seam at the kept dance's own first or last frame has nothing to join), and
+    the bones whose kept quaternions after the range have the opposite sign."""
+    from .seams import join_range
+
+    fcs = [old.get((p, i)) for p, i, _ in channels]
+    none = np.zeros(len(anim.bone_names), bool)
+    if any(fc is None for fc in fcs):
+        return rot, loc, none
+    first, last = float(fcs[0].keyframe_points[0].co[0]), float(fcs[0].keyframe_points[-1].co[0])
+    n_bones = len(anim.bone_names)
+
+    def kept(at):
+        if at[0] < first - 1e-6 or at[-1] > last + 1e-6:
+            return None
+        return _split(_evaluate(fcs, np.asarray(at, np.float64)), n_bones)
+
+    f0, f1 = int(frames[0]), int(frames[-1])
+    before, after = kept([f0 - 2, f0 - 1]), kept([f1 + 1, f1 + 2])
+    if before is None and after is None:
+        return rot, loc, none
+    up_arm = np.linalg.inv(np.array(arm_obj.matrix_world)[:3, :3]) @ np.array([0.0, 0.0, 1.0])
+    rest = anim.skeleton.rest[anim.skeleton.index(anim.root_bone)][:3, :3]
+    up = rest.T @ (up_arm / np.linalg.norm(up_arm))
+    # fade each seam's mismatch over two beats inside the range (one second without beats)
+    beats = frame_start + np.asarray([] if beat_times is None else beat_times, np.float64) * scene_fps
+    gaps = np.diff(beats)
+    window = int(round(2 * float(np.median(gaps)))) if len(gaps) else int(round(scene_fps))
+    window = max(4, min(window, len(frames) // 3))
+    rot, loc = join_range(rot, loc, anim.bone_names.index(anim.root_bone), up, before=before, after=after,
+                          window=window)
+    flip = none if after is None else np.sum(rot[-1] * after[0][0], axis=-1) < 0
+    return rot, loc, flip
 
 
 def _match_sign(rot: np.ndarray, old: dict, channels, frame: int) -> np.ndarray:

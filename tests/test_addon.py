@@ -555,3 +555,47 @@ def test_turn_travel_and_stage_reach_the_dance(files):
     settings = bpy.context.scene.choreo  # out-of-range values are clamped by the properties
     settings.turn, settings.travel, settings.stage_size = 1.5, -1.0, 0.5
     assert (settings.turn, settings.travel, settings.stage_size) == (1.0, 0.0, 1.0)
+
+
+def _joint_track(sc, arm, frames) -> np.ndarray:
+    """(F, J, 3) world positions of the armature's bone heads at ``frames``, as Blender poses them."""
+    out = []
+    mw = np.array(arm.matrix_world)
+    for f in frames:
+        sc.frame_set(int(f))
+        heads = np.array([tuple(pb.head) for pb in arm.pose.bones])
+        out.append(heads @ mw[:3, :3].T + mw[:3, 3])
+    return np.array(out)
+
+
+def test_regenerated_range_joins_the_kept_dance_at_both_seams(files):
+    """Issue 12's scenario: 20 s at 30 fps, Regenerate Range 200-400 with another seed.
+    Before, the dancer jumped at both seams (joint speeds 37.6 and 68.9 m/s against a
+    p95 of 3.7); now speed and acceleration at the seams stay within the dance's own p99."""
+    song = files["dir"] / "twenty.wav"
+    write_demo_wav(song, bars=10, tempo=120.0)  # 20 s
+    sc, s = new_scene(files, frame_start=1, song=str(song))
+    sc.choreo.model = "DEFAULT"
+    assert bpy.ops.choreo.generate() == {"FINISHED"}
+    arm = sc.choreo.target
+    frames = np.arange(1, 600)
+    before = _joint_track(sc, arm, frames)
+    sc.choreo.seed, sc.choreo.range_start, sc.choreo.range_end = 7, 200, 400
+    assert bpy.ops.choreo.regenerate_range() == {"FINISHED"}
+    after = _joint_track(sc, arm, frames)
+    # kept outside (the kept key next to each seam re-fits its Bezier handles: a few frames)
+    assert np.abs(after[(frames < 190)] - before[frames < 190]).max() < 0.01
+    assert np.abs(after[(frames > 410)] - before[frames > 410]).max() < 0.01
+    assert np.abs(after[(frames > 250) & (frames < 350)] - before[(frames > 250) & (frames < 350)]).max() > 0.05
+    speed = np.linalg.norm(np.diff(after, axis=0), axis=-1) * 30        # (F-1, J) m/s between frames f, f+1
+    acc = np.linalg.norm(np.diff(after, 2, axis=0), axis=-1) * 900     # (F-2, J) m/s² around frame f+1
+    inside = np.ones(len(speed), bool)
+    for seam in (200, 400):
+        inside[max(0, seam - 4):seam + 3] = False
+    p99_v, p99_a = np.percentile(speed[inside].max(1), 99), np.percentile(acc[inside[:-1]].max(1), 99)
+    for seam in (200, 400):
+        k = seam - 1  # index of frame seam in `frames`
+        v = speed[k - 2:k + 2].max()
+        a = acc[k - 2:k + 2].max()
+        print(f"seam {seam}: speed {v:.2f} m/s (p99 {p99_v:.2f}), acceleration {a:.1f} m/s² (p99 {p99_a:.1f})")
+        assert v <= p99_v and a <= p99_a
