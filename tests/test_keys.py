@@ -221,8 +221,18 @@ def test_regenerate_range_keeps_keys_outside():
                 assert new_keys[f] == pytest.approx(k.co[1], abs=1e-7)
         assert 31 in new_keys and 60 in new_keys       # the regenerated range is pinned at both ends
     assert rep.frames[0] >= 31 and rep.frames[1] <= 60 and rep.max_error_m <= TOL
-    err = evaluated_error(obj, b, np.arange(31, 61), 1, 30.0)
-    assert err.max() <= TOL + 1e-6
+    # the range is b joined onto a (rigs/seams.py): b's own pose inside, shifted and turned
+    # as a whole and faded in and out at the seams, so no joint jumps at frames 31 or 60
+    cb = channelbag(obj)
+    fcs = {(fc.data_path, fc.array_index): fc for fc in cb.fcurves}
+    frames = np.arange(26, 66)
+    rot = np.array([[[fcs[(f'pose.bones["{n}"].rotation_quaternion', i)].evaluate(f) for i in range(4)]
+                     for n in b.bone_names] for f in frames])
+    loc = np.array([[fcs[('pose.bones["pelvis"].location', i)].evaluate(f) for i in range(3)] for f in frames])
+    step = np.linalg.norm(np.diff(b.joint_positions(rot, loc), axis=0), axis=-1).max(1)
+    ref_a, ref_b = (np.linalg.norm(np.diff(m.joint_positions(), axis=0), axis=-1).max(1) for m in (a, b))
+    typical = max(np.percentile(ref_a, 99), np.percentile(ref_b, 99))
+    assert step.max() <= 1.5 * typical, (step.round(3), typical)
 
 
 def test_markers_replace_only_choreo_markers():
