@@ -58,13 +58,19 @@ def test_pose2d_shapes_beats_and_determinism(setup):
 
 
 def test_pose2d_part_is_the_whole_songs_keypoints(setup):
-    """A 2D part is the whole song's keypoints there, to float rounding (2D keypoints
-    are not integrated, so nothing is re-anchored); before, a part was levelled and
+    """A 2D part is the whole song's keypoints there (2D keypoints are not integrated, so
+    nothing is re-anchored): to float rounding with the song's grid; with tracked beats
+    within a few mm, since the part's own downbeat can sit a frame off the whole song's
+    and the seed's noise knots are counted from it. Before, a part was levelled and
     windowed on its own."""
     song, w2, _, _ = setup
-    whole = generate_pose2d(song, weights=w2, seed=1).keypoints
-    part = generate_pose2d(song, weights=w2, seed=1, start=2.0, end=8.0).keypoints
+    grid = song.with_suffix(".json")
+    whole = generate_pose2d(song, weights=w2, seed=1, beat_grid=grid).keypoints
+    part = generate_pose2d(song, weights=w2, seed=1, start=2.0, end=8.0, beat_grid=grid).keypoints
     np.testing.assert_allclose(part, whole[2 * FPS:8 * FPS], atol=1e-5)
+    tracked = generate_pose2d(song, weights=w2, seed=1).keypoints
+    tracked_part = generate_pose2d(song, weights=w2, seed=1, start=2.0, end=8.0).keypoints
+    np.testing.assert_allclose(tracked_part, tracked[2 * FPS:8 * FPS], atol=5e-3)
 
 
 def test_pose2d_checks_seed_first_and_saves_the_largest(setup, tmp_path):

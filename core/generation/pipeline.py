@@ -409,12 +409,13 @@ def _generate(y, sr, *, beats, downbeats, grid, start, end, name, audio_path, au
                  audio_start=audio_start + offset, tempo=float(tempo), model=model, seed=seed, energy=energy)
     if mode == "2d":
         keypoints, _ = generate_keypoints(runtime, y, sr, seed=seed, energy=energy, audio_start=audio_start,
-                                          frames=(a, b), name=name, tempo=tempo,
+                                          frames=(a, b), name=name, tempo=tempo, downbeat=_first(downbeats, beats),
                                           progress=scaled(progress, 0.6, 0.98))
         report(progress, 1.0, f"done in {time.perf_counter() - t0:.1f} s")
         return Dance2D(keypoints=keypoints, fps=float(cfg.fps), **music)
     motion, _ = generate_motion(runtime, y, sr, seed=seed, energy=energy, audio_start=audio_start,
-                                frames=(a, b), name=name, tempo=tempo, stage=stage, beats=beats,
+                                frames=(a, b), name=name, tempo=tempo, downbeat=_first(downbeats, beats),
+                                stage=stage, beats=beats,
                                 progress=scaled(progress, 0.6, 0.98))
     report(progress, 1.0, f"done in {time.perf_counter() - t0:.1f} s")
     return Dance(motion=motion, **music)
@@ -422,31 +423,32 @@ def _generate(y, sr, *, beats, downbeats, grid, start, end, name, audio_path, au
 
 def generate_motion(runtime: GeneratorRuntime, y: np.ndarray, sr: int, *, seed: int = 0, energy: float = 1.0,
                     audio_start: float = 0.0, frames: tuple[int, int] | None = None,
-                    name: str = "audio samples", tempo: float | None = None, stage: StagePlan | None = None,
-                    beats=None, progress: ProgressFn | None = None):
+                    name: str = "audio samples", tempo: float | None = None, downbeat: float | None = None,
+                    stage: StagePlan | None = None, beats=None, progress: ProgressFn | None = None):
     """The model part of generation: (Motion, window plan) for samples ``y`` at the
     model's rate, or for its frames ``frames = (a, b)`` only: those are the whole
     song's dance there, decoded from the origin and cleaned up
     (:func:`~choreo.core.cleanup.clean_dance` with ``stage``); no beat tracking,
-    no input checks beyond the model's output. ``tempo`` (BPM) puts the seed's
-    noise knots on the beat (:func:`~choreo.core.models.conditioning.musical_noise_period`);
+    no input checks beyond the model's output. ``tempo`` (BPM) and ``downbeat`` (s from
+    the first frame asked for) put the seed's noise knots on the beat, counted from a
+    downbeat (:func:`~choreo.core.models.conditioning.musical_noise_period`);
     ``beats`` (s from the first frame asked for) are where the dance's accents go."""
     _check_mode(runtime, getattr(runtime, "name", name), "3d")
     feats, keep, plan = _features(runtime, y, sr, seed=seed, energy=energy, audio_start=audio_start,
-                                  frames=frames, tempo=tempo, progress=progress)
+                                  frames=frames, tempo=tempo, downbeat=downbeat, progress=progress)
     return _decode(feats, runtime.cfg.fps, name, keep, stage, beats), plan
 
 
 def generate_keypoints(runtime: GeneratorRuntime, y: np.ndarray, sr: int, *, seed: int = 0,
                        energy: float = 1.0, audio_start: float = 0.0, frames: tuple[int, int] | None = None,
-                       name: str = "audio samples", tempo: float | None = None,
+                       name: str = "audio samples", tempo: float | None = None, downbeat: float | None = None,
                        progress: ProgressFn | None = None):
     """The model part of 2D generation: ((T, 18, 2) front-view keypoints, window plan)."""
     from ..models.representation import decode_2d
 
     _check_mode(runtime, getattr(runtime, "name", name), "2d")
     feats, keep, plan = _features(runtime, y, sr, seed=seed, energy=energy, audio_start=audio_start,
-                                  frames=frames, tempo=tempo, progress=progress)
+                                  frames=frames, tempo=tempo, downbeat=downbeat, progress=progress)
     feats = feats[keep]
     if not np.all(np.isfinite(feats)):
         raise ChoreoInputError(name, "the generator produced non-finite poses (are the weights sane?)")
@@ -455,7 +457,7 @@ def generate_keypoints(runtime: GeneratorRuntime, y: np.ndarray, sr: int, *, see
 
 def _features(runtime: GeneratorRuntime, y: np.ndarray, sr: int, *, seed: int, energy: float,
               audio_start: float, frames: tuple[int, int] | None, progress: ProgressFn | None,
-              tempo: float | None = None):
+              tempo: float | None = None, downbeat: float | None = None):
     """``(features, keep, plan)``: blended, denormalised pose features of frames
     ``frames`` (default all) of the song ``y`` and the frames the smoothing
     reaches either side (``features[keep]`` are the frames asked for), and the
@@ -482,8 +484,9 @@ def _features(runtime: GeneratorRuntime, y: np.ndarray, sr: int, *, seed: int, e
     cond[:, 0] = math.log(energy) / float(runtime.energy_stats[1]) + LOUDNESS_ENERGY_GAIN * level[c0:c1]
     offset = int(round(audio_start * cfg.fps))
     period = musical_noise_period(tempo, cfg)
-    if period is not None:  # knots counted from the file's start, on the song's tempo
-        offset = audio_start * cfg.fps
+    if period is not None:  # knots on the song's pulse: a downbeat's phase, counted from the file's start
+        phase = 0.0 if downbeat is None else ((audio_start + a / cfg.fps + downbeat) * cfg.fps) % period
+        offset = audio_start * cfg.fps - phase + period
     cond[:, 1:] = smooth_noise(seed, c1 - c0, cfg, offset_frames=offset + c0, period_frames=period)
     feats, plan = generate_features(runtime, code, cond, window=window, overlap=overlap, total=T, first=c0,
                                     progress=scaled(progress, 0.6, 0.95))
@@ -517,6 +520,14 @@ def check_energy(energy) -> float:
     if not (math.isfinite(e) and lo <= e <= hi):
         raise ChoreoInputError("energy", f"{e} is out of range ({lo}–{hi}; 1 = the corpus's typical energy)")
     return e
+
+
+def _first(downbeats, beats) -> float | None:
+    """The first downbeat (else beat) time, or None: where the seed's knots are counted from."""
+    for times in (downbeats, beats):
+        if times is not None and len(times):
+            return float(times[0])
+    return None
 
 
 def _meter(beats: np.ndarray, downbeats: np.ndarray) -> int:
