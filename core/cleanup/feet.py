@@ -10,8 +10,9 @@ order :func:`ground_dance` runs them:
    keeps its length.
 2. :func:`ground`: where the lower foot is off the floor and the pelvis is not
    raised as in a jump (:data:`~choreo.core.metrics.physical.RISE_M` above its
-   standing height), the whole body comes down until that foot touches; a foot
-   below the floor lifts the body. Jumps keep their flight.
+   standing height), the whole body comes down until that foot's sole (toe
+   joint, or the heel :data:`HEEL_M` under the ankle) touches; a sole below the
+   floor lifts the body. Jumps keep their flight.
 3. :func:`plant_feet`: a foot that is low and slow (contacts of
    :func:`.contacts.foot_contacts`, measured on its lower joint) is held at its
    average position over the contact, easing in and out, and the knee is
@@ -29,6 +30,7 @@ import numpy as np
 from .. import skeleton as sk
 from ..motion import Motion
 from ..signal import gaussian_filter1d
+from ..metrics.physical import HEEL_M, sole_heights
 from . import contacts as ct
 
 J = sk.JOINT_INDEX
@@ -45,6 +47,11 @@ BLEND_FRAMES = 4
 
 def _leg(side: str) -> tuple[int, int, int, int]:
     return J[f"{side}_hip"], J[f"{side}_knee"], J[f"{side}_ankle"], J[f"{side}_foot"]
+
+
+def sole_height(j: np.ndarray, side: str) -> np.ndarray:
+    """(T,) height of ``side``'s sole (:func:`~choreo.core.metrics.physical.sole_heights`)."""
+    return sole_heights(j)[:, "lr".index(side)]
 
 
 def _lengths(j: np.ndarray, side: str) -> tuple[float, float]:
@@ -112,7 +119,7 @@ def ground(motion: Motion) -> Motion:
     from ..metrics.physical import RISE_M, TOUCH_M
 
     j = motion.joints.copy()  # float32: a 30-min dance is 16 MB a copy
-    low = j[:, list(sk.FEET), 2].min(1)
+    low = np.minimum(sole_height(j, "l"), sole_height(j, "r"))
     pelvis = j[:, 0, 2]
     down = low < TOUCH_M
     # standing tall: the pelvis over the lower foot when a foot is down (90th percentile);
@@ -135,6 +142,7 @@ def plant_feet(motion: Motion) -> tuple[Motion, dict[str, np.ndarray]]:
     for s in "lr":
         h, k, a, f = _leg(s)
         low = np.where((j[:, a, 2] <= j[:, f, 2])[:, None], j[:, a], j[:, f])
+        low[:, 2] = sole_height(j, s)
         c = ct.contact_frames(low, motion.fps, height_m=CONTACT_HEIGHT_M, speed_m_s=CONTACT_SPEED_M_S, floor=0.0)
         l1, l2 = _lengths(j, s)
         for _ in range(3):  # anchors move when contacts shrink: re-check
@@ -150,7 +158,7 @@ def plant_feet(motion: Motion) -> tuple[Motion, dict[str, np.ndarray]]:
             held = ct.plant(j[:, f], c, BLEND_FRAMES)[0] - ankle
             held *= (np.linalg.norm(toe, axis=-1) / np.maximum(np.linalg.norm(held, axis=-1), 1e-9))[:, None]
             toe = np.where(w[:, None] > 0, held, toe)
-            ankle[:, 2] -= w * np.minimum(ankle[:, 2], ankle[:, 2] + toe[:, 2])  # held on the floor itself
+            ankle[:, 2] -= w * np.minimum(ankle[:, 2] - HEEL_M, ankle[:, 2] + toe[:, 2])  # the sole on the floor
             # easing in and out the foot travels to or from its hold: through the air, not over the floor
             moved = np.linalg.norm(ankle[:, :2] - j[:, a, :2], axis=-1)
             ankle[:, 2] += SWING_M * 4 * w * (1 - w) * np.clip(moved / SWING_M, 0, 1)
@@ -166,7 +174,7 @@ def plant_feet(motion: Motion) -> tuple[Motion, dict[str, np.ndarray]]:
         # a foot moving over the floor outside a contact is a step: it swings clear of the floor
         foot = np.stack([j[:, a], j[:, f]], 1)
         speed = np.linalg.norm(np.gradient(foot[..., :2], axis=0), axis=-1).max(1) * motion.fps
-        lowest = foot[..., 2].min(1)
+        lowest = np.minimum(foot[:, 1, 2], foot[:, 0, 2] - HEEL_M)
         lift = np.clip((speed - SWING_SPEED_M_S) / SWING_SPEED_M_S, 0, 1) * np.clip(SWING_M - lowest, 0, None)
         lift = gaussian_filter1d(lift, 0.05 * motion.fps, mode="nearest") * np.sqrt(1 - w)
         if lift.any():

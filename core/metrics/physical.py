@@ -5,8 +5,9 @@ function of the joints, so generated dances, ground truth and real takes are
 measured alike (:func:`physical_scores`). Units are in the names: ``_frac``
 fractions of frames, ``_cm_s`` cm/s, ``_per_min`` per minute of dance.
 
-- The floor is z = 0 after :meth:`Motion.on_floor` (the 5th percentile of the
-  lowest foot joint); a foot's height is its lower joint (ankle or toe base).
+- A foot's height is its sole's: the lower of its toe joint and its heel,
+  :data:`HEEL_M` under the ankle joint; the floor is the 5th percentile of the
+  lower sole over the dance.
 - A foot *touches* the floor below :data:`TOUCH_M`; both feet *up* means both
   at least :data:`UP_M` above it. A dancer in the air whose pelvis is not
   raised (less than :data:`RISE_M` above its standing height, the median over
@@ -35,15 +36,25 @@ UP_M = 0.05
 RISE_M = 0.05
 THROUGH_M = 0.04
 TORSO_M = 0.06
+#: How far the ankle joint sits above the sole under the heel when the foot is flat
+#: (the SMPL template and the CMU dancers: 6–8 cm).
+HEEL_M = 0.06
 #: Stage the default clean-up keeps a dancer in (metres, square, centred on the start).
 STAGE_M = 4.0
 
 
+def sole_heights(joints: np.ndarray) -> np.ndarray:
+    """(T, 2) height of the left and right sole: the lower of the toe joint and the heel,
+    :data:`HEEL_M` under the ankle joint (an ankle joint on the floor is a heel in it)."""
+    j = np.asarray(joints)
+    return np.stack([np.minimum(j[:, J[f"{s}_foot"], 2], j[:, J[f"{s}_ankle"], 2] - HEEL_M) for s in "lr"], 1)
+
+
 def foot_heights(motion: Motion) -> np.ndarray:
-    """(T, 2) height above the floor of the left and right foot's lower joint (m)."""
-    j = motion.joints.astype(np.float64)
-    floor = motion.floor_height()
-    return np.stack([np.minimum(j[:, J[f"{s}_ankle"], 2], j[:, J[f"{s}_foot"], 2]) - floor for s in "lr"], 1)
+    """(T, 2) height of each sole above the floor (m); the floor is the 5th percentile
+    of the lower sole over the dance."""
+    h = sole_heights(motion.joints.astype(np.float64))
+    return h - np.percentile(h.min(axis=1), 5)
 
 
 def _lowest_foot_xy(motion: Motion) -> np.ndarray:
@@ -76,7 +87,9 @@ def feet_scores(motion: Motion) -> dict[str, float]:
     xy = _lowest_foot_xy(motion)
     v = np.linalg.norm(np.gradient(xy, axis=0), axis=-1) * fps if len(xy) > 1 else np.zeros(h.shape)
     slide = v[touch] * 100.0
-    low = motion.joints[:, :, 2].min(1) - motion.floor_height()
+    soles = sole_heights(motion.joints.astype(np.float64))
+    floor = np.percentile(soles.min(1), 5)
+    low = np.minimum(motion.joints[:, :, 2].min(1), soles.min(1)) - floor  # a joint or a heel
     runs = _runs(floating)
     return {"touch_frac": float(down.mean()),
             "both_up_frac": float(up.mean()),
@@ -164,7 +177,7 @@ PHYSICAL_METRICS = {
     "longest_float_s": ("↓", "longest floating stretch (s)"),
     "slide_cm_s": ("↓", "mean horizontal speed of a foot on the floor (cm/s)"),
     "slide_p90_cm_s": ("↓", "90th percentile of that speed (cm/s)"),
-    "below_floor_frac": ("↓", "frames with a joint > 1 cm below the floor"),
+    "below_floor_frac": ("↓", "frames with a joint or a heel > 1 cm below the floor"),
     "legs_through_frac": ("↓", "frames with the shins or thighs passing through each other"),
     "arm_through_body_frac": ("↓", "frames with a forearm through the torso"),
     "net_turns_per_min": ("≈", "net turns per minute (real 1–4)"),
