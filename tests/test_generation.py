@@ -158,7 +158,9 @@ def test_generate_dance_uses_grid_and_is_deterministic(song, weights_file):
     j = d1.motion.joints
     assert np.all(np.isfinite(j))
     assert np.allclose(j[0, 0, :2], 0.0, atol=1e-6)  # starts at the origin
-    assert abs(d1.motion.floor_height()) < 1e-5  # feet on the floor
+    from choreo.core.metrics.physical import sole_heights
+
+    assert abs(np.percentile(sole_heights(d1.motion.joints).min(1), 5)) < 1e-3  # soles on the floor
     assert abs(np.degrees(d1.motion.facing_angle(0)) + 90) < 30  # roughly facing -y
 
 
