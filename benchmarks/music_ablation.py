@@ -7,7 +7,7 @@ seed 0, windows cut out as ``choreo bench`` does; 60 s × seeds 0–2 for the
 dependence figures) with the generation-time music steps switched on one by one:
 
 - ``none``: constant energy, noise knots every 2 s of file time, no beat alignment;
-- ``+ level``: the song's level drives the energy (``conditioning.LOUDNESS_ENERGY_GAIN``);
+- ``+ level``: the song's level drives the energy (``conditioning.level_gain``);
 - ``+ beat knots``: the seed's noise knots a whole number of beats apart;
 - ``+ on the beat``: the dance's kinematic beats moved onto the music's, and a
   brief hold on the beats none reached (``cleanup/beats.py``) — the shipped setting.
@@ -41,7 +41,7 @@ def _switches(step: int):
 
     off = []
     if step < 1:
-        off.append(mock.patch.object(pipeline, "LOUDNESS_ENERGY_GAIN", 0.0))
+        off.append(mock.patch.object(pipeline, "level_gain", lambda training: 0.0))
     if step < 2:
         off.append(mock.patch.object(pipeline, "musical_noise_period", lambda tempo, cfg: None))
     if step < 3:

@@ -74,6 +74,14 @@ def test_noise_is_seeded_and_continuous_across_windows():
     assert np.array_equal(a[120:300], conditioning.smooth_noise(7, 180, cfg, offset_frames=120))
     assert not np.array_equal(a, conditioning.smooth_noise(8, 400, cfg))
     assert np.abs(np.diff(a, axis=0)).max() < 0.5  # no jumps at knots
+    # knots on the beat: a fractional period and offset, always exactly n frames (a float
+    # arange once gave n + 1), and a later window still sees the same noise
+    b = conditioning.smooth_noise(7, 2025, cfg, offset_frames=1234.5678, period_frames=56.25)
+    assert b.shape == (2025, cfg.noise_dim)
+    for n in range(1, 400, 37):
+        assert len(conditioning.smooth_noise(7, n, cfg, offset_frames=17.3 * n, period_frames=45.7)) == n
+    c = conditioning.smooth_noise(7, 1000, cfg, offset_frames=1234.5678 + 500, period_frames=56.25)
+    assert np.allclose(b[500:1500], c, atol=1e-6)
 
 
 def test_loudness_normalisation_and_silence():

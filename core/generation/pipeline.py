@@ -22,7 +22,7 @@ Energy: the generator is conditioned on the target log energy of the motion;
 ``energy`` multiplies the corpus's mean squared joint speed, i.e. the target
 is ``energy_stats[0] + log(energy)``, normalised with ``energy_stats``, and the
 song's level moves it over time (:func:`~choreo.core.models.conditioning.loudness_curve`
-× :data:`~choreo.core.models.conditioning.LOUDNESS_ENERGY_GAIN`): the dance is
+× :func:`~choreo.core.models.conditioning.level_gain`): the dance is
 bigger where the music is louder.
 Noise: :func:`~choreo.core.models.conditioning.smooth_noise` of the seed at the
 frame's absolute position in the file, its knots a whole number of beats apart
@@ -55,7 +55,7 @@ from .dance import Dance
 from .dance2d import Dance2D
 from .runtime import ENCODE_CHUNK, GeneratorRuntime, runtime_from_file
 from ..cleanup import StagePlan
-from ..models.conditioning import LOUDNESS_ENERGY_GAIN, loudness_curve, musical_noise_period, smooth_noise
+from ..models.conditioning import level_gain, loudness_curve, musical_noise_period, smooth_noise
 from .windows import OVERLAP_SECONDS, WINDOW_SECONDS, generate_features, window_span
 
 #: Peak below this (about -80 dBFS) is silence: there is nothing to dance to.
@@ -481,7 +481,8 @@ def _features(runtime: GeneratorRuntime, y: np.ndarray, sr: int, *, seed: int, e
     # the pulse the seed's choices fall on (knots a whole number of beats apart).
     level = _recent("loudness", (key[0], cfg.fps), lambda: loudness_curve(y, sr, cfg.fps, T))
     cond = np.empty((c1 - c0, cfg.cond_dim), np.float32)
-    cond[:, 0] = math.log(energy) / float(runtime.energy_stats[1]) + LOUDNESS_ENERGY_GAIN * level[c0:c1]
+    gain = level_gain(getattr(runtime, "meta", {}).get("training"))
+    cond[:, 0] = math.log(energy) / float(runtime.energy_stats[1]) + gain * level[c0:c1]
     offset = int(round(audio_start * cfg.fps))
     period = musical_noise_period(tempo, cfg)
     if period is not None:  # knots on the song's pulse: a downbeat's phase, counted from the file's start

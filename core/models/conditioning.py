@@ -63,7 +63,7 @@ def smooth_noise(seed: int, n_frames: int, cfg: GeneratorConfig, offset_frames: 
     last = int((offset_frames + n_frames) // period) + 1
     rng = np.random.default_rng(seed)
     knots = rng.standard_normal((last + 1, cfg.noise_dim))[first:]
-    t = (np.arange(offset_frames, offset_frames + n_frames) - first * period) / period
+    t = (offset_frames + np.arange(n_frames) - first * period) / period  # n_frames exactly, whatever the offset
     i = np.floor(t).astype(np.int64)
     w = (t - i)[:, None]
     return ((1 - w) * knots[i] + w * knots[i + 1]).astype(np.float32)
@@ -85,6 +85,17 @@ def musical_noise_period(tempo_bpm: float, cfg: GeneratorConfig) -> float | None
 #: benchmark's held-out tracks untouched): FID_k 153 → 98 → 73 → 75 and Div_k
 #: 2.7 → 4.8 → 6.7 → 6.7 for gains 0, 1.5, 3, 4.5.
 LOUDNESS_ENERGY_GAIN = 3.0
+#: The same for a model whose energy control was trained on a per-frame curve
+#: (``energy_sigma_s``; its energy statistics are per frame, so the same level means
+#: a different normalised value). Chosen the same way: FID_k 142 → 96 → 67 → 58 → 59,
+#: Div_k 3.5 → 5.8 → 7.6 → 8.5 → 8.9 for gains 1–5 (GT 8.9 on those windows).
+LOUDNESS_ENERGY_GAIN_CURVE = 4.0
+
+
+def level_gain(training: dict | None) -> float:
+    """The level gain for a model trained with ``training`` (its weights' training config)."""
+    curve = isinstance(training, dict) and training.get("energy_sigma_s") is not None
+    return LOUDNESS_ENERGY_GAIN_CURVE if curve else LOUDNESS_ENERGY_GAIN
 #: Smoothing of the level (s): the energy follows phrases and sections, not notes.
 LOUDNESS_SIGMA_S = 1.0
 
