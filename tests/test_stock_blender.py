@@ -62,7 +62,7 @@ VARIANTS += [(v, _python_of(v)) for v in sorted((_selected() or set()) - {"all",
 # What a stock Blender does not ship: none of it may be imported to Generate.
 NOT_IN_BLENDER = ("scipy", "librosa", "torch", "safetensors", "soundfile", "numba", "sklearn")
 # Weights the add-on cannot reach from its panel: kept in the repository, not in the zip.
-NOT_IN_ZIP = ("weights/ren_", "weights/stgcn.", "weights/crossmodal.")
+NOT_IN_ZIP = ("weights/ren_", "weights/choreo_crop_energy.", "weights/stgcn.", "weights/crossmodal.")
 STAMP = ".choreo-stock"
 
 
