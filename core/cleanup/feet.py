@@ -37,7 +37,7 @@ J = sk.JOINT_INDEX
 LEG_GAP_M = 0.10
 #: Contacts: lower foot joint within this height (m) and slower than this (m/s) to start one.
 CONTACT_HEIGHT_M = 0.03
-CONTACT_SPEED_M_S = 1.0
+CONTACT_SPEED_M_S = 1.5
 #: A foot faster than this outside a contact swings at least SWING_M clear of the floor.
 SWING_SPEED_M_S = 0.5
 SWING_M = 0.06
@@ -141,6 +141,9 @@ def plant_feet(motion: Motion) -> tuple[Motion, dict[str, np.ndarray]]:
     contacts = {}
     for s in "lr":
         h, k, a, f = _leg(s)
+        # a foot is lifted off the floor (the arcs below) only while the other one stands
+        other_down = gaussian_filter1d((sole_height(j, "r" if s == "l" else "l") < CONTACT_HEIGHT_M).astype(float),
+                                       0.05 * motion.fps, mode="nearest")
         low = np.where((j[:, a, 2] <= j[:, f, 2])[:, None], j[:, a], j[:, f])
         low[:, 2] = sole_height(j, s)
         c = ct.contact_frames(low, motion.fps, height_m=CONTACT_HEIGHT_M, speed_m_s=CONTACT_SPEED_M_S, floor=0.0)
@@ -161,7 +164,7 @@ def plant_feet(motion: Motion) -> tuple[Motion, dict[str, np.ndarray]]:
             ankle[:, 2] -= w * np.minimum(ankle[:, 2] - HEEL_M, ankle[:, 2] + toe[:, 2])  # the sole on the floor
             # easing in and out the foot travels to or from its hold: through the air, not over the floor
             moved = np.linalg.norm(ankle[:, :2] - j[:, a, :2], axis=-1)
-            ankle[:, 2] += SWING_M * 4 * w * (1 - w) * np.clip(moved / SWING_M, 0, 1)
+            ankle[:, 2] += SWING_M * 4 * w * (1 - w) * np.clip(moved / SWING_M, 0, 1) * other_down
             _resolve_knee(j, s, ankle, l1, l2)
         else:
             w = np.zeros(len(j))
