@@ -26,16 +26,6 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO.parent))
 
 
-def _track(sc, arm, frames) -> np.ndarray:
-    out = []
-    mw = np.array(arm.matrix_world)
-    for f in frames:
-        sc.frame_set(int(f))
-        heads = np.array([tuple(pb.head) for pb in arm.pose.bones])
-        out.append(heads @ mw[:3, :3].T + mw[:3, 3])
-    return np.array(out)
-
-
 def seam_ratios(song: str, seed: int, joined: bool, f0: int = 200, f1: int = 400) -> list[tuple[float, float]]:
     """[(speed / p99, acceleration / p99) at f0, at f1] for one regeneration."""
     import bpy
@@ -55,7 +45,9 @@ def seam_ratios(song: str, seed: int, joined: bool, f0: int = 200, f1: int = 400
         assert bpy.ops.choreo.regenerate_range() == {"FINISHED"}
     arm = sc.choreo.target
     frames = np.arange(1, 600)
-    x = _track(sc, arm, frames)
+    from choreo.rigs.floor import posed_heads
+
+    x = posed_heads(sc, arm, frames)
     v = np.linalg.norm(np.diff(x, axis=0), axis=-1).max(1) * 30
     a = np.linalg.norm(np.diff(x, 2, axis=0), axis=-1).max(1) * 900
     inside = np.ones(len(v), bool)

@@ -4,7 +4,8 @@
 :class:`~.animation.RigAnimation` and reads the lowest point Blender evaluates:
 the vertices of the meshes its armature modifier deforms, else the heads and
 tails of the deform bones that follow the mapped bones. Used by the rig floor
-benchmark and its tests.
+benchmark and its tests. :func:`posed_heads` reads back where Blender puts
+every bone over a range of frames (the seam benchmark and tests).
 """
 
 from __future__ import annotations
@@ -73,3 +74,16 @@ def rig_floor_figures(motion, arm) -> dict:
             "joint_error_cm": {j: 100 * float(err[:, k].mean()) for k, j in enumerate(anim.joint_names)},
             "mean_error_cm": 100 * float(err.mean()), "info": {k: v for k, v in anim.info.items()
                                                                if isinstance(v, (int, float, bool))}}
+
+
+def posed_heads(scene, arm, frames) -> np.ndarray:
+    """(F, B, 3) world positions of ``arm``'s pose-bone heads at scene ``frames``, as
+    Blender evaluates its action (``frame_set`` per frame)."""
+    mw = np.array(arm.matrix_world)
+    out = []
+    for f in frames:
+        scene.frame_set(int(f))
+        heads = np.array([tuple(pb.head) for pb in arm.pose.bones])
+        out.append(heads @ mw[:3, :3].T + mw[:3, 3])
+    return np.array(out)
+

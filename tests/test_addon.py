@@ -557,17 +557,6 @@ def test_turn_travel_and_stage_reach_the_dance(files):
     assert (settings.turn, settings.travel, settings.stage_size) == (1.0, 0.0, 1.0)
 
 
-def _joint_track(sc, arm, frames) -> np.ndarray:
-    """(F, J, 3) world positions of the armature's bone heads at ``frames``, as Blender poses them."""
-    out = []
-    mw = np.array(arm.matrix_world)
-    for f in frames:
-        sc.frame_set(int(f))
-        heads = np.array([tuple(pb.head) for pb in arm.pose.bones])
-        out.append(heads @ mw[:3, :3].T + mw[:3, 3])
-    return np.array(out)
-
-
 def test_regenerated_range_joins_the_kept_dance_at_both_seams(files):
     """Issue 12's scenario: 20 s at 30 fps, Regenerate Range 200-400 with another seed.
     Before, the dancer jumped at both seams (joint speeds 37.6 and 68.9 m/s against a
@@ -579,10 +568,12 @@ def test_regenerated_range_joins_the_kept_dance_at_both_seams(files):
     assert bpy.ops.choreo.generate() == {"FINISHED"}
     arm = sc.choreo.target
     frames = np.arange(1, 600)
-    before = _joint_track(sc, arm, frames)
+    from choreo.rigs.floor import posed_heads
+
+    before = posed_heads(sc, arm, frames)
     sc.choreo.seed, sc.choreo.range_start, sc.choreo.range_end = 7, 200, 400
     assert bpy.ops.choreo.regenerate_range() == {"FINISHED"}
-    after = _joint_track(sc, arm, frames)
+    after = posed_heads(sc, arm, frames)
     # kept outside (the kept key next to each seam re-fits its Bezier handles: a few frames)
     assert np.abs(after[(frames < 190)] - before[frames < 190]).max() < 0.01
     assert np.abs(after[(frames > 410)] - before[frames > 410]).max() < 0.01
