@@ -18,7 +18,9 @@ order :func:`ground_dance` runs them:
    average position over the contact, easing in and out, and the knee is
    re-solved by two-bone IK from the hip, pole from the generated knee.
 4. :func:`separate_legs` once more (the IK of step 3 can bring the knees
-   together), moving the free leg where one foot is planted.
+   together), moving the free leg where one foot is planted, then
+   :func:`swivel_knees`: what is still too close parts by turning the knees
+   outwards about each hip → ankle line, the feet staying where they are.
 
 numpy only (runs in a stock Blender); every family's dance goes through it.
 """
@@ -114,6 +116,45 @@ def separate_legs(motion: Motion, gap_m: float = LEG_GAP_M, held: dict | None = 
     return Motion(j, motion.fps, motion.joint_names)
 
 
+def _leg_gap_need(j: np.ndarray, gap_m: float) -> tuple[np.ndarray, np.ndarray]:
+    """((T,) how much closer than ``gap_m`` the shins or thighs come, (T, 3) the floor-plane
+    direction from the right leg to the left there)."""
+    from ..metrics.physical import closest_points
+
+    lh, lk, la, _ = _leg("l")
+    rh, rk, ra, _ = _leg("r")
+    need, u = np.zeros(len(j)), np.zeros((len(j), 3))
+    for (p1, q1, p2, q2) in ((lk, la, rk, ra), (lh, lk, rh, rk)):
+        c1, c2 = closest_points(j[:, p1], j[:, q1], j[:, p2], j[:, q2])
+        v = c1 - c2
+        v[:, 2] = 0.0
+        d = np.clip(gap_m - np.linalg.norm(c1 - c2, axis=-1), 0.0, None)
+        more = d > need
+        need = np.where(more, d, need)
+        u = np.where(more[:, None], v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-9), u)
+    return need, u
+
+
+def swivel_knees(motion: Motion, gap_m: float = LEG_GAP_M, strength: float = 3.0) -> Motion:
+    """Knees turned outwards about each hip → ankle line where the legs come closer than
+    ``gap_m``: the legs part without the feet moving (planted feet stay planted)."""
+    j = motion.joints.copy()
+    need, u = _leg_gap_need(j, gap_m)
+    if not need.any():
+        return motion
+    need = gaussian_filter1d(need, 0.05 * motion.fps, mode="nearest") * 1.3  # no pop, full where needed
+    for s, sign in (("l", 1.0), ("r", -1.0)):
+        h, k, a, _ = _leg(s)
+        axis = j[:, a] - j[:, h]
+        axis /= np.maximum(np.linalg.norm(axis, axis=-1, keepdims=True), 1e-9)
+        perp = lambda v: v - np.sum(v * axis, -1, keepdims=True) * axis  # noqa: E731
+        pole = perp(j[:, k] - j[:, h])
+        pole /= np.maximum(np.linalg.norm(pole, axis=-1, keepdims=True), 1e-9)
+        pole += strength * (need / gap_m)[:, None] * perp(sign * u)
+        j[:, k] = ct.two_bone_ik(j[:, h], j[:, a], *_lengths(j, s), pole)
+    return Motion(j, motion.fps, motion.joint_names)
+
+
 def ground(motion: Motion) -> Motion:
     """The body brought down to the floor wherever it is not jumping (module docstring)."""
     from ..metrics.physical import RISE_M, TOUCH_M
@@ -191,4 +232,4 @@ def ground_dance(motion: Motion) -> Motion:
     """Legs apart, body on the floor, feet planted: steps 1–3 of the module docstring,
     then the legs kept apart once more (planting moves knees), the planted feet staying."""
     planted, held = plant_feet(ground(separate_legs(motion)))
-    return separate_legs(planted, held=held)
+    return swivel_knees(separate_legs(planted, held=held))
