@@ -287,8 +287,8 @@ def _levels(jobs, audio) -> dict[str, np.ndarray]:
     """The song level (dB, 1/30-s frames, smoothed 1 s) of each job's song, for the plot."""
     from ..core.models.conditioning import loudness_curve
 
-    return {Path(j["audio"]).stem: loudness_curve(y, sr, 30.0, int(len(y) / sr * 30)) for j, (y, sr) in
-            zip(jobs, audio)}
+    songs = {Path(j["audio"]).stem: a for j, a in zip(jobs, audio)}  # one per song, not per seed
+    return {name: loudness_curve(y, sr, 30.0, int(len(y) / sr * 30)) for name, (y, sr) in songs.items()}
 
 
 def _rig_figures(motion) -> dict:
@@ -314,6 +314,7 @@ def _reference_body_rows(corpus, music_dir, windows, rig=None) -> list[dict]:
     """GT (the held-out windows) and the reference set (train pairs) in the body table."""
     from ..core.audio.io import load_audio
     from ..core.metrics.body_report import body_row
+    from ..core.metrics.music_dependence import MIN_WINDOWS, WINDOW_S
 
     songs = {}
 
@@ -323,11 +324,14 @@ def _reference_body_rows(corpus, music_dir, windows, rig=None) -> list[dict]:
         y, sr = songs[track]
         return y[int(start * sr):int((start + seconds) * sr) + 1], sr
 
+    def row(name, clips):  # clips: (motion, track, music start); songs read only where r can be had
+        long = any(m.duration >= MIN_WINDOWS * WINDOW_S for m, _, _ in clips)
+        sound = [audio(t, s, m.duration) for m, t, s in clips] if long else None
+        return body_row(name, [m for m, _, _ in clips], sound, rig=rig)
+
     train = [p for p in corpus.pairs("train") if not p.mirrored]
-    return [body_row("GT", [w.motion for w in windows],
-                     [audio(w.track, w.music_start, w.motion.duration) for w in windows], rig=rig),
-            body_row("Reference (train)", [p.motion for p in train],
-                     [audio(p.track, p.music_start, p.motion.duration) for p in train], rig=rig)]
+    return [row("GT", [(w.motion, w.track, w.music_start) for w in windows]),
+            row("Reference (train)", [(p.motion, p.track, p.music_start) for p in train])]
 
 
 def run(args) -> int:

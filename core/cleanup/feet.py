@@ -82,25 +82,9 @@ def separate_legs(motion: Motion, gap_m: float = LEG_GAP_M, held: dict | None = 
     """Legs that would pass through each other pushed apart (see the module docstring).
     ``held`` ({"l", "r"}: (T,) planting weights) makes a planted foot stay and the
     other leg move."""
-    from ..metrics.physical import closest_points
-
     j = motion.joints.copy()  # float32: a 30-min dance is 16 MB a copy
-    lh, lk, la, lf = _leg("l")
-    rh, rk, ra, rf = _leg("r")
-    push = np.zeros((len(j), 3))
-    for (p1, q1, p2, q2) in ((lk, la, rk, ra), (lh, lk, rh, rk)):
-        c1, c2 = closest_points(j[:, p1], j[:, q1], j[:, p2], j[:, q2])
-        v = c1 - c2
-        v[:, 2] = 0.0                                  # apart on the floor plane, heights kept
-        n = np.linalg.norm(v, axis=-1, keepdims=True)
-        side = j[:, la] - j[:, ra]                    # fallback: the legs' own left-right
-        side[:, 2] = 0.0
-        u = np.where(n > 1e-4, v / np.maximum(n, 1e-9), side / np.maximum(np.linalg.norm(side, axis=-1,
-                                                                                          keepdims=True), 1e-9))
-        gap = np.linalg.norm(c1 - c2, axis=-1)
-        need = np.clip(gap_m - gap, 0.0, None)[:, None] * u
-        push = np.where(np.linalg.norm(need, axis=-1, keepdims=True) > np.linalg.norm(push, axis=-1, keepdims=True),
-                        need, push)
+    need, u = _leg_gap_need(j, gap_m)
+    push = need[:, None] * u
     if not np.any(push):
         return motion
     # spread over neighbouring frames (no pop), never weaker than needed where it is needed
@@ -111,27 +95,32 @@ def separate_legs(motion: Motion, gap_m: float = LEG_GAP_M, held: dict | None = 
     if held is not None:  # the free leg moves; both planted (or both free): half each
         fl, fr = 1.0 - held["l"], 1.0 - held["r"]
         share = np.where(fl + fr > 1e-6, fl / np.maximum(fl + fr, 1e-6), 0.5)
-    _resolve_knee(j, "l", j[:, la] + share[:, None] * push, l1l, l2l)
-    _resolve_knee(j, "r", j[:, ra] - (1.0 - share)[:, None] * push, l1r, l2r)
+    _resolve_knee(j, "l", j[:, _leg("l")[2]] + share[:, None] * push, l1l, l2l)
+    _resolve_knee(j, "r", j[:, _leg("r")[2]] - (1.0 - share)[:, None] * push, l1r, l2r)
     return Motion(j, motion.fps, motion.joint_names)
 
 
 def _leg_gap_need(j: np.ndarray, gap_m: float) -> tuple[np.ndarray, np.ndarray]:
     """((T,) how much closer than ``gap_m`` the shins or thighs come, (T, 3) the floor-plane
-    direction from the right leg to the left there)."""
+    direction from the right leg to the left there: between their closest points, or the
+    ankles' own left-right where those points meet)."""
     from ..metrics.physical import closest_points
 
+    unit = lambda v: v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-9)  # noqa: E731
     lh, lk, la, _ = _leg("l")
     rh, rk, ra, _ = _leg("r")
+    side = j[:, la] - j[:, ra]
+    side[:, 2] = 0.0
     need, u = np.zeros(len(j)), np.zeros((len(j), 3))
     for (p1, q1, p2, q2) in ((lk, la, rk, ra), (lh, lk, rh, rk)):
         c1, c2 = closest_points(j[:, p1], j[:, q1], j[:, p2], j[:, q2])
         v = c1 - c2
-        v[:, 2] = 0.0
+        v[:, 2] = 0.0                                  # apart on the floor plane, heights kept
         d = np.clip(gap_m - np.linalg.norm(c1 - c2, axis=-1), 0.0, None)
         more = d > need
         need = np.where(more, d, need)
-        u = np.where(more[:, None], v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-9), u)
+        along = np.where(np.linalg.norm(v, axis=-1, keepdims=True) > 1e-4, unit(v), unit(side))
+        u = np.where(more[:, None], along, u)
     return need, u
 
 

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import ChoreoInputError
+from ..metrics.physical import heading
 from ..motion import Motion
 from ..signal import gaussian_filter1d
 
@@ -54,12 +55,6 @@ class StagePlan:
         return StagePlan(float(self.turn), float(self.travel), float(self.stage_m))
 
 
-def _heading(motion: Motion) -> np.ndarray:
-    from ..metrics.physical import heading
-
-    return heading(motion)
-
-
 def _rot(a: np.ndarray) -> np.ndarray:
     c, s = np.cos(a), np.sin(a)
     return np.stack([np.stack([c, -s], -1), np.stack([s, c], -1)], -2)  # (T, 2, 2)
@@ -73,7 +68,7 @@ def stage_dance(motion: Motion, plan: StagePlan = StagePlan()) -> Motion:
     if T < 3:
         return motion
     fps = motion.fps
-    h = _heading(motion)
+    h = heading(motion)
     slow = gaussian_filter1d(h, SLOW_TURN_S * fps, mode="nearest")
     # sustained turning rate, scaled and softly capped frame by frame (a part of a song
     # is turned as the whole song is there)

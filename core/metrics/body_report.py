@@ -18,6 +18,7 @@ import numpy as np
 from ..motion import Motion
 from .music_dependence import dependence_scores, energy_loudness_r, speed_curve
 from .physical import PHYSICAL_METRICS, physical_scores
+from .report import _fmt
 
 DEPENDENCE = {
     "same_seed_speed_r": ("↓", "speed-curve r, one seed on different songs (≤ 0.3: the song matters)"),
@@ -51,12 +52,6 @@ def body_row(method: str, motions: Sequence[Motion], audio: Sequence[tuple[np.nd
     if rig is not None and len(motions):
         out.update(rig(motions[0]))
     return {"method": method, "metrics": out}
-
-
-def _fmt(v) -> str:
-    from .report import _fmt as fmt
-
-    return fmt(v)
 
 
 def markdown_body_table(rows: Sequence[dict]) -> str:

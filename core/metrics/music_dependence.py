@@ -29,6 +29,8 @@ from .physical import heading
 
 CURVE_SIGMA_S = 0.5
 WINDOW_S = 2.0
+#: Fewer windows than this give no correlation worth the name (the result is nan).
+MIN_WINDOWS = 5
 
 
 def speed_curve(motion: Motion, sigma_s: float = CURVE_SIGMA_S) -> np.ndarray:
@@ -97,7 +99,7 @@ def energy_loudness_r(motion: Motion, y: np.ndarray, sr: int, edges_s: np.ndarra
         edges_s = np.arange(0.0, dur + 1e-9, WINDOW_S)
     edges_s = np.asarray(edges_s, np.float64)
     edges_s = edges_s[(edges_s >= 0) & (edges_s <= dur + 1e-9)]
-    if len(edges_s) < 6:  # fewer than 5 windows: no correlation worth the name
+    if len(edges_s) < MIN_WINDOWS + 1:
         return float("nan")
     return pearson(motion_energy(motion, edges_s), loudness_db(y, sr, edges_s))
 
