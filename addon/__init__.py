@@ -6,9 +6,9 @@ stays bpy-free). Imports point one way: addon -> rigs -> core.
 
 
 def _classes():
-    from . import operators, panels, preferences, properties
+    from . import edit_ops, operators, panels, preferences, properties
 
-    return properties.classes + preferences.classes + operators.classes + panels.classes
+    return properties.classes + preferences.classes + operators.classes + edit_ops.classes + panels.classes
 
 
 def register():

@@ -53,6 +53,9 @@ class Plan:
     pack_sound: str | None = None    # name of the strip's sound to pack on success (Pack Audio)
     timings: dict = field(default_factory=dict)
     stage: object = None             # a StagePlan: turn, travel, stage size
+    locks: tuple = ()                # bone groups a range keeps as they are (rigs.bonegroups)
+    follow_keys: bool = True         # a range passes through the animator's keys inside it
+    energy_curve: object | None = None  # an EnergyCurve (file seconds) when scene.choreo.energy is keyed
 
 
 # --- step 1: read and check (main thread) ------------------------------------
@@ -131,9 +134,12 @@ def make_plan(context, frame_range=None) -> Plan:
         from ..core.audio.grid import read_beat_grid
 
         grid = read_beat_grid(bpy.path.abspath(settings.beats_file))
+    from .energy import plan_energy
+
+    energy, curve = plan_energy(context.scene, audio)  # keyed Energy: its F-curve under the strip
     return Plan(scene_name=context.scene.name, audio=audio, target_name=target.name if target else None,
                 bone_map=bone_map, weights=_weights(context, settings), seed=int(settings.seed),
-                energy=float(settings.energy), key_mode=settings.key_mode.lower(),
+                energy=energy, energy_curve=curve, key_mode=settings.key_mode.lower(),
                 stage=StagePlan(float(settings.turn), float(settings.travel), float(settings.stage_size)).checked(),
                 tolerance=float(settings.tolerance), frame_range=frame_range, beat_grid=grid,
                 pack_sound=pack, timings={"read_audio_s": time.perf_counter() - t0})
@@ -147,7 +153,8 @@ def generate(plan: Plan, progress=None):
 
     a = plan.audio
     return generate_from_samples(a.samples, a.sr, audio_path=a.path or None, audio_start=a.offset,
-                                 beat_grid=plan.beat_grid, weights=plan.weights, seed=plan.seed, energy=plan.energy,
+                                 beat_grid=plan.beat_grid, weights=plan.weights, seed=plan.seed,
+                                 energy=plan.energy if plan.energy_curve is None else plan.energy_curve,
                                  stage=plan.stage, progress=progress)
 
 
@@ -202,7 +209,8 @@ def apply_plan(context, plan: Plan, dance, progress=None) -> dict:
             add_preview_stage(scene, obj, motion=dance.motion)
         report = apply_dance(dance, obj, scene, frame_start=plan.audio.frame_start,
                              key_mode=plan.key_mode, tolerance_m=plan.tolerance,
-                             bone_map=plan.bone_map, frame_range=plan.frame_range, progress=progress)
+                             bone_map=plan.bone_map, frame_range=plan.frame_range, locks=plan.locks,
+                             follow_keys=plan.follow_keys, progress=progress)
         if created:
             scene.choreo.target = obj
             f0 = int(round(plan.audio.frame_start))
@@ -255,10 +263,14 @@ class _GenerateBase:
     def frame_range(self, context):
         return None
 
+    def plan(self, context) -> Plan:
+        """What to generate and write; raises :class:`ChoreoError` before anything runs."""
+        return make_plan(context, self.frame_range(context))
+
     def execute(self, context):
         """Synchronous path: background mode, scripts, and Adjust Last Operation."""
         try:
-            plan = make_plan(context, self.frame_range(context))
+            plan = self.plan(context)
             t = time.perf_counter()
             dance = generate(plan)
             plan.timings["generate_s"] = time.perf_counter() - t
@@ -276,7 +288,7 @@ class _GenerateBase:
             self.report({"WARNING"}, "Choreo is already generating; cancel it first")
             return {"CANCELLED"}
         try:
-            self._plan = make_plan(context, self.frame_range(context))
+            self._plan = self.plan(context)
         except Exception as exc:
             self.report({"ERROR"}, error_line(exc))
             return {"CANCELLED"}
@@ -363,7 +375,8 @@ class CHOREO_OT_regenerate_range(_GenerateBase, bpy.types.Operator):
     bl_idname = "choreo.regenerate_range"
     bl_label = "Regenerate Dance Range"
     bl_description = ("Generate again (use another Seed for a new variation) and replace only the keys "
-                      "between From and To; keys outside the range are kept")
+                      "between From and To: the new stretch joins the kept dance at both ends, passes "
+                      "through your own keys inside (Follow My Keys) and leaves locked bone groups as they are")
 
     def frame_range(self, context):
         s = context.scene.choreo
@@ -371,21 +384,10 @@ class CHOREO_OT_regenerate_range(_GenerateBase, bpy.types.Operator):
             raise ChoreoInputError("Regenerate range", f"To ({s.range_end}) must be after From ({s.range_start})")
         return (int(s.range_start), int(s.range_end))
 
-    def execute(self, context):
-        try:
-            self.frame_range(context)
-        except ChoreoError as exc:
-            self.report({"ERROR"}, error_line(exc))
-            return {"CANCELLED"}
-        return super().execute(context)
+    def plan(self, context) -> Plan:
+        from .edit_ops import range_plan
 
-    def invoke(self, context, event):
-        try:
-            self.frame_range(context)
-        except ChoreoError as exc:
-            self.report({"ERROR"}, error_line(exc))
-            return {"CANCELLED"}
-        return super().invoke(context, event)
+        return range_plan(context, self.frame_range(context))
 
 
 def bake_dance(context, obj) -> dict:

@@ -36,9 +36,46 @@ def _draw(layout, context) -> None:
         row.prop(s, "range_start")
         row.prop(s, "range_end")
         box.operator("choreo.regenerate_range", icon="FILE_REFRESH", text="Regenerate Range")
+        box.operator("choreo.fill_between_keys", icon="KEYFRAME_HLT")
+        row = box.row(align=True)
+        row.operator("choreo.mirror_range", icon="MOD_MIRROR", text="Mirror Range")
+        row.operator("choreo.repeat_section", icon="LOOP_FORWARDS", text="Repeat Section")
+        row.operator("choreo.repeat_section", icon="MOD_MIRROR", text="Mirrored").mirror = True
+        row = box.row(align=True)
+        row.prop(s, "locks")
+        box.prop(s, "follow_keys")
         col.operator("choreo.bake", icon="ACTION")
         if job.status:
             col.label(text=job.status, icon="INFO")
+        _draw_key_error(col, context)
+
+
+_MODE_NAMES = {"beats": "On Beats", "poses": "Key Poses", "dense": "Every Frame"}
+
+
+def _draw_key_error(col, context) -> None:
+    """The last Generate's remaining key error per bone group on the target armature
+    (else the active one): max and mean joint distance between the keyed curves and
+    the dance, from the record :func:`~choreo.rigs.apply.apply_dance` keeps on the rig."""
+    from ..rigs.bonegroups import GROUP_LABELS
+    from ..rigs.keyposes import read_error_record
+
+    obj = context.scene.choreo.target
+    if obj is None and context.active_object is not None and context.active_object.type == "ARMATURE":
+        obj = context.active_object
+    rec = read_error_record(obj)
+    if rec is None:
+        return
+    box = col.box()
+    frames = rec.get("frames") or [0, 0]
+    box.label(text=f"Key error · {_MODE_NAMES.get(rec.get('mode'), rec.get('mode'))} · "
+                   f"frames {frames[0]}–{frames[-1]}", icon="GRAPH")
+    grid = box.grid_flow(row_major=True, columns=2, even_columns=False, align=True)
+    for group, label in GROUP_LABELS.items():
+        if group in rec["max_m"]:
+            grid.label(text=label)
+            mean = rec["mean_m"].get(group, 0.0)
+            grid.label(text=f"max {rec['max_m'][group] * 100:.1f} cm · mean {mean * 100:.1f} cm")
 
 
 class CHOREO_PT_sequencer(bpy.types.Panel):
@@ -84,6 +121,9 @@ class CHOREO_MT_menu(bpy.types.Menu):
         layout = self.layout
         layout.operator("choreo.generate", icon="PLAY_SOUND")
         layout.operator("choreo.regenerate_range", icon="FILE_REFRESH")
+        layout.operator("choreo.fill_between_keys", icon="KEYFRAME_HLT")
+        layout.operator("choreo.mirror_range", icon="MOD_MIRROR")
+        layout.operator("choreo.repeat_section", icon="LOOP_FORWARDS")
         layout.operator("choreo.bake", icon="ACTION")
         layout.operator("choreo.cancel", icon="CANCEL")
 

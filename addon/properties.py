@@ -39,7 +39,9 @@ class ChoreoSettings(bpy.types.PropertyGroup):
         name="Seed", description="Variation: the same song, seed and energy always give the same dance",
         default=0, min=0)
     energy: FloatProperty(
-        name="Energy", description="How big and busy the movement is (1 = as the music suggests)",
+        name="Energy", description="How big and busy the movement is (1 = as the music suggests). Key it "
+                                   "(right-click › Insert Keyframe) or draw its F-curve in the Graph Editor "
+                                   "to change it over the song: Generate follows the curve under the strip",
         default=1.0, min=0.1, soft_max=3.0, max=10.0)
     turn: FloatProperty(
         name="Turn", description="How much of the dance's sustained turning to keep (0 = faces the front, "
@@ -56,6 +58,9 @@ class ChoreoSettings(bpy.types.PropertyGroup):
         description="How the dance is keyed on the armature",
         items=[("BEATS", "On Beats", "Few keys, on the beats plus where needed to stay within the tolerance; "
                                      "easy to edit"),
+               ("POSES", "Key Poses", "A pose on every beat, and on a half-beat only where the motion needs "
+                                      "one; handles ease through the beats as in a hand-keyed dance. Fewest "
+                                      "keys; the remaining error per bone group is shown after Generate"),
                ("DENSE", "Every Frame", "A key on every frame; exact, harder to edit")],
         default="BEATS")
     tolerance: FloatProperty(
@@ -73,6 +78,21 @@ class ChoreoSettings(bpy.types.PropertyGroup):
         name="From", description="First scene frame Regenerate Range replaces", default=1)
     range_end: IntProperty(
         name="To", description="Last scene frame Regenerate Range replaces", default=250)
+    follow_keys: BoolProperty(
+        name="Follow My Keys",
+        description="Regenerate Range passes exactly through the keys you inserted or edited inside the "
+                    "range (Choreo's own keys are replaced); off: your keys there are replaced too",
+        default=True)
+    locks: EnumProperty(
+        name="Keep",
+        description="Bone groups Regenerate Range and Fill Between Keys leave exactly as they are",
+        items=[("left_arm", "L Arm", "Keep the left arm's keys"),
+               ("right_arm", "R Arm", "Keep the right arm's keys"),
+               ("spine_head", "Spine", "Keep the spine, neck and head keys"),
+               ("legs", "Legs", "Keep the legs' keys, with the hips and travel they stepped with (new hips "
+                                "over kept legs would drag the planted feet)"),
+               ("root", "Travel", "Keep the hips: where the dancer is and faces")],
+        options={"ENUM_FLAG"}, default=set())
 
 
 class ChoreoJob(bpy.types.PropertyGroup):

@@ -30,7 +30,7 @@ def seam_ratios(song: str, seed: int, joined: bool, f0: int = 200, f1: int = 400
     """[(speed / p99, acceleration / p99) at f0, at f1] for one regeneration."""
     import bpy
 
-    import choreo.rigs.keys as keys
+    import choreo.rigs.ranges as ranges
 
     bpy.ops.wm.read_factory_settings(use_empty=True)
     sc = bpy.context.scene
@@ -39,9 +39,8 @@ def seam_ratios(song: str, seed: int, joined: bool, f0: int = 200, f1: int = 400
     ed.active_strip = ed.strips.new_sound("Music", song, channel=1, frame_start=1)
     assert bpy.ops.choreo.generate() == {"FINISHED"}
     sc.choreo.seed, sc.choreo.range_start, sc.choreo.range_end = seed, f0, f1
-    plain = lambda rot, loc, *a, **k: (rot, loc, np.zeros(rot.shape[1], bool))  # noqa: E731
-    with mock.patch.object(keys, "_join_seams", plain) if not joined else mock.patch.object(keys, "_join_seams",
-                                                                                          keys._join_seams):
+    plain = lambda rot, loc, *a, **k: (rot, loc, np.zeros(rot.shape[1], bool), False, False)  # noqa: E731
+    with mock.patch.object(ranges, "_join_seams", plain if not joined else ranges._join_seams):
         assert bpy.ops.choreo.regenerate_range() == {"FINISHED"}
     arm = sc.choreo.target
     frames = np.arange(1, 600)

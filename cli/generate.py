@@ -35,8 +35,11 @@ def add_parser(subparsers) -> None:
                         "or .npz (the keypoints)")
     p.add_argument("--bvh", metavar="FILE", help="also write the motion as BVH")
     p.add_argument("--seed", type=int, default=0, help="variation seed (same seed, same dance; default 0)")
-    p.add_argument("--energy", type=float, default=1.0,
-                   help="energy multiplier, 0.1–10 (1 = the training dances' typical energy)")
+    p.add_argument("--energy", type=float, default=None,
+                   help="energy multiplier, 0.1–10 (1 = the training dances' typical energy; the default)")
+    p.add_argument("--energy-curve", metavar="FILE",
+                   help="energy over time instead of --energy: a CSV of seconds,multiplier lines or a JSON "
+                        "list of [seconds, multiplier] pairs (seconds into SONG; linear in between)")
     p.add_argument("--turn", type=float, default=0.5, metavar="T",
                    help="how much of the generated sustained turning to keep, 0–1 (0 = faces the front; "
                         "default 0.5; net turning stays ≤ 4 turns/min)")
@@ -50,8 +53,9 @@ def add_parser(subparsers) -> None:
                                                      "name (default: the shipped 'default')")
     p.add_argument("--rig", metavar="RIG", help=".blend/.fbx rig to dance (with a .blend OUT)")
     p.add_argument("--render", metavar="MP4", help="also render a preview MP4 (with a .blend OUT)")
-    p.add_argument("--key-mode", choices=("beats", "dense"),  # None: not given (refused with other OUTs)
-                   help="keys on beats and extremes (default) or on every frame (with a .blend OUT)")
+    p.add_argument("--key-mode", choices=("beats", "poses", "dense"),  # None: not given (refused with other OUTs)
+                   help="keys on beats and extremes within 2 cm (default), key poses (beats and needed "
+                        "half-beats, eased handles) or every frame (with a .blend OUT)")
     p.add_argument("--fps", metavar="RATE", help="scene frame rate: 24, 25, 30 (default), 50, 60, 23.976 or "
                                                  "24000/1001 … (with a .blend OUT; a rig's own rate never "
                                                  "replaces it)")
@@ -81,7 +85,7 @@ def run(args) -> int:
     grid = _grid(args)
     t0 = time.perf_counter()
     with cli_bar("generate") as bar:
-        dance = generate_dance(args.song, weights=args.weights, seed=args.seed, energy=args.energy,
+        dance = generate_dance(args.song, weights=args.weights, seed=args.seed, energy=_energy(args),
                                start=args.start, end=args.end, beat_grid=grid, stage=_stage(args),
                                progress=scaled(bar, 0.0, 0.5 if ext == ".blend" else 0.95))
         # Every output goes to a temporary file beside it; all are renamed into place
@@ -107,9 +111,29 @@ def run(args) -> int:
         print(f"wrote {path}")
     tempo = f"{dance.tempo:.1f} BPM" if dance.tempo > 0 else "no beat grid (clip too short)"
     print(f"dance {dance.duration:.1f} s from {dance.audio_start:.1f} s, {tempo}, {len(dance.beats)} beats, "
-          f"{len(dance.sections)} sections, seed {dance.seed}, energy {dance.energy:g}, "
+          f"{len(dance.sections)} sections, seed {dance.seed}, {_energy_text(dance)}, "
           f"model {dance.model}; took {seconds:.1f} s")
     return 0
+
+
+def _energy(args):
+    """The energy to generate with: ``--energy-curve``'s :class:`EnergyCurve` (read and
+    checked; a bad file is one error naming it), else ``--energy`` (default 1)."""
+    from ..core.generation.energy import check_energy, read_energy_curve
+
+    if args.energy_curve:
+        if args.energy is not None:
+            raise ChoreoInputError(args.energy_curve, "give --energy or --energy-curve, not both")
+        return read_energy_curve(args.energy_curve)
+    return check_energy(1.0 if args.energy is None else args.energy)
+
+
+def _energy_text(dance) -> str:
+    """``energy 1.5``, or for a curve ``energy curve 0.3–3 (mean 1.65)``."""
+    c = dance.energy_curve
+    if c is None:
+        return f"energy {dance.energy:g}"
+    return f"energy curve {c.values.min():g}–{c.values.max():g} (mean {dance.energy:.3g})"
 
 
 def _stage(args):
@@ -121,10 +145,10 @@ def _stage(args):
 
 def _check_options(args, out: Path, ext: str) -> None:
     """Refuse, before any work, bad values, options that do not apply to OUT or files of the wrong kind."""
-    from ..core.generation.pipeline import check_energy, check_seed
+    from ..core.generation.pipeline import check_seed
 
     check_seed(args.seed)
-    check_energy(args.energy)
+    _energy(args)  # a bad --energy or --energy-curve file, before any work
     _stage(args)
     if ext == ".blend" and importlib.util.find_spec("bpy") is None:
         raise ChoreoInputError(out, "writing .blend needs Blender's bpy module (pip install bpy, or run "
@@ -170,7 +194,7 @@ def _run_2d(args, out: Path, ext: str, model: str, grid) -> int:
         check_output_dir(out)
     t0 = time.perf_counter()
     with cli_bar("generate 2D") as bar:
-        dance = generate_pose2d(args.song, weights=args.weights, seed=args.seed, energy=args.energy,
+        dance = generate_pose2d(args.song, weights=args.weights, seed=args.seed, energy=_energy(args),
                                 start=args.start, end=args.end, beat_grid=grid,
                                 progress=scaled(bar, 0.0, 0.95))
         if ext == ".npz":
@@ -183,6 +207,6 @@ def _run_2d(args, out: Path, ext: str, model: str, grid) -> int:
     print(written)
     tempo = f"{dance.tempo:.1f} BPM" if dance.tempo > 0 else "no beat grid (clip too short)"
     print(f"2D dance {dance.duration:.1f} s from {dance.audio_start:.1f} s, {tempo}, {len(dance.beats)} beats, "
-          f"{len(dance.sections)} sections, seed {dance.seed}, energy {dance.energy:g}, "
+          f"{len(dance.sections)} sections, seed {dance.seed}, {_energy_text(dance)}, "
           f"model {dance.model}; took {seconds:.1f} s")
     return 0

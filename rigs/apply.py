@@ -12,8 +12,10 @@ from ..core.errors import ChoreoInputError
 from ..core.progress import report as report_progress
 from ..core.progress import scaled
 from . import actions, bonemaps, strips
+from .bonegroups import locked_channels
+from .keyposes import ERROR_PROPERTY, error_record
 from .keys import write_action_undoable
-from .markers import add_dance_markers_undoable
+from .markers import add_dance_markers_undoable, labelled_sections
 
 
 def scene_fps(scene) -> float:
@@ -47,7 +49,7 @@ def dance_frame_start(dance, scene) -> float:
 
 
 def apply_dance(dance, arm_obj, scene, *, frame_start=None, key_mode: str = "beats", tolerance_m: float = 0.02,
-                bone_map=None, frame_range=None, progress=None) -> dict:
+                bone_map=None, frame_range=None, follow_keys: bool = True, locks=(), progress=None) -> dict:
     """Retarget ``dance`` onto ``arm_obj`` and key it in ``scene``.
 
     Parameters
@@ -60,20 +62,27 @@ def apply_dance(dance, arm_obj, scene, *, frame_start=None, key_mode: str = "bea
     frame_start : float or None
         Scene frame of dance time 0; None: where the song's sound strip plays
         ``dance.audio_start`` (else the scene's first frame).
-    key_mode : {"beats", "dense"}
+    key_mode : {"beats", "poses", "dense"}
     tolerance_m : float
         Largest joint drift (m) of the keyed curves from the dance ("beats").
     bone_map : BoneMap or None
         None: the rig's stored map, else the detected one.
     frame_range : (int, int) or None
-        Regenerate only these frames, keeping the previous keys outside.
+        Regenerate only these frames, keeping the previous keys outside, joined
+        at both seams, through the animator's keys inside (``follow_keys``).
+    follow_keys : bool
+        Pass through the animator's keys inside ``frame_range`` (:mod:`.ranges`).
+    locks : iterable of str
+        With ``frame_range``: bone groups kept as they are
+        (:data:`~.bonegroups.LOCK_GROUPS`; "legs" keeps the hips and the travel with them).
     progress : ProgressFn or None
 
     Returns
     -------
     dict
         ``action, keys, keys_per_second, key_error_max_m, key_error_mean_m,
-        retarget_error_mean_m, bone_map, bone_map_stored, unmapped, frames,
+        key_error_groups_max_m, key_error_groups_mean_m`` (m, per bone group), ``poses,
+        pose_error_m, retarget_error_mean_m, bone_map, bone_map_stored, unmapped, frames,
         seconds, markers, frame_start, scene_fps, timings``. The map used is
         stored on the armature (:func:`.bonemaps.store_bone_map`;
         ``bone_map_stored`` False on a library override whose library
@@ -117,15 +126,17 @@ def apply_dance(dance, arm_obj, scene, *, frame_start=None, key_mode: str = "bea
 
         report_progress(progress, 0.5, "keys")
         t = time.perf_counter()
+        locked_bones, lock_travel = locked_channels(anim, locks)
         keys, swap = write_action_undoable(arm_obj, anim, scene_fps=fps, frame_start=f_start,
                                            beat_times=dance.beats, mode=key_mode, tolerance_m=tolerance_m,
-                                           frame_range=frame_range)
+                                           frame_range=frame_range, follow_keys=follow_keys,
+                                           locked_bones=locked_bones, lock_travel=lock_travel)
         undo.append(swap.undo)
         timings["keys_s"] = time.perf_counter() - t
 
         report_progress(progress, 0.95, "markers")
         n_markers, undo_markers = add_dance_markers_undoable(
-            scene, beats=dance.beats, downbeats=dance.downbeats, sections=dance.sections,
+            scene, beats=dance.beats, downbeats=dance.downbeats, sections=labelled_sections(dance),
             frame_start=f_start, scene_fps=fps)
         undo.append(undo_markers)
 
@@ -134,6 +145,10 @@ def apply_dance(dance, arm_obj, scene, *, frame_start=None, key_mode: str = "bea
         old_map = arm_obj.get(bonemaps.PROPERTY)
         undo.append(lambda: _restore_property(arm_obj, bonemaps.PROPERTY, old_map))
         map_stored = bonemaps.store_bone_map(arm_obj, bmap)
+        # The error per bone group, for the panel: on the rig, so undo and a failure revert it with the keys.
+        old_err = arm_obj.get(ERROR_PROPERTY)
+        undo.append(lambda: _restore_property(arm_obj, ERROR_PROPERTY, old_err))
+        arm_obj[ERROR_PROPERTY] = error_record(key_mode, keys.frames, keys.group_max_error_m, keys.group_mean_error_m)
     except BaseException:
         for fn in reversed(undo):
             fn()
@@ -148,6 +163,10 @@ def apply_dance(dance, arm_obj, scene, *, frame_start=None, key_mode: str = "bea
         "key_channels": keys.channels,
         "key_error_max_m": keys.max_error_m,
         "key_error_mean_m": keys.mean_error_m,
+        "key_error_groups_max_m": dict(keys.group_max_error_m),    # per bone group (.bonegroups)
+        "key_error_groups_mean_m": dict(keys.group_mean_error_m),
+        "poses": keys.poses,
+        "pose_error_m": keys.pose_error_m,
         "retarget_error_mean_m": float(rerr["mean_m"]),
         "retarget_error_max_m": float(rerr["max_m"]),
         "bone_map": bmap.kind,

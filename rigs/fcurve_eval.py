@@ -12,7 +12,10 @@ segment's length in time when longer (``BKE_fcurve_correct_bezpart``), then
 ``x(t) = frame`` is solved for ``t`` (here by bisection to 1e-9, where Blender
 uses Cardano's formula in single precision) and ``y(t)`` returned.
 
-Only curves this can reproduce are evaluated here (every key Bezier, no
+Any handle types work (auto and auto-clamped, vector, and the aligned or
+free handles *Key Poses* sets, of any length: ``tests/test_keyposes.py``
+checks them against ``FCurve.evaluate``): only the handle positions Blender
+stores are read. Only curves this can reproduce are evaluated here (every key Bezier, no
 modifiers, constant extrapolation); :func:`evaluate` falls back to Blender for
 any other curve.
 """
@@ -36,7 +39,8 @@ def bezier_values(co: np.ndarray, handle_left: np.ndarray, handle_right: np.ndar
     co, handle_left, handle_right : np.ndarray, (n, 2) or (C, n, 2)
         Key (frame, value) and handle positions, keys in increasing frame order;
         with a leading curve axis every curve must have the same frames (x) of
-        keys and handles, as curves keyed together with auto handles do.
+        keys and handles, as curves keyed together with auto handles or with
+        *Key Poses*' handles (:mod:`.keyposes`) do.
     frames : np.ndarray, (F,)
 
     Returns

@@ -8,7 +8,9 @@ first the half-beat of a bad beat interval, then the frame where the error
 peaks, until every frame is within tolerance. Evaluation is honest: the keys
 are written and read back with ``fcurve.evaluate(frame)`` at every frame, and
 the error is the forward-kinematics distance of every mapped joint (hands and
-feet included). Mode ``"dense"`` keys every frame.
+feet included). Mode ``"poses"`` (Key Poses) keys the beats and only the
+half-beats the motion needs, with handles eased from the motion's own velocity
+(:mod:`.keyposes`). Mode ``"dense"`` keys every frame.
 
 Beat keys are ``KEYFRAME``, in-betweens ``BREAKDOWN`` (distinct in the Dope
 Sheet). Scene frame of motion time ``t`` is ``frame_start + t * scene_fps``;
@@ -19,7 +21,7 @@ rotations, linear for the root location), so 23.976 fps scenes work.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import bpy
 import numpy as np
@@ -29,10 +31,13 @@ from ..core.rotations import continuous_quats, slerp
 from . import actions as act_utils
 from . import fcurve_eval
 from .animation import RigAnimation
+from .bonegroups import group_errors, joint_groups
+from .keyposes import Handles, ease_handles, key_poses
 
 MAX_ROUNDS = 40          # after this, still-bad intervals are keyed on every frame
 _BEZIER = act_utils.enum_value("interpolation", "BEZIER")
 _AUTO_CLAMPED = act_utils.enum_value("handle_left_type", "AUTO_CLAMPED")
+_ALIGNED = act_utils.enum_value("handle_left_type", "ALIGNED")   # "poses": set handles, kept aligned
 _KEYFRAME = act_utils.enum_value("type", "KEYFRAME")
 _BREAKDOWN = act_utils.enum_value("type", "BREAKDOWN")
 # Blender's defaults for new keys' easing parameters (used when merging with kept keys).
@@ -58,6 +63,11 @@ class KeyReport:
     channels: int = 0
     rounds: int = 0
     write_seconds: float = 0.0
+    poses: int = 0                 # the animator's (bone, frame) poses passed through
+    pose_error_m: float = 0.0      # joint error on those frames
+    # max / mean joint error (m) per bone group (:data:`.bonegroups.BONE_GROUPS`; "root": the pelvis)
+    group_max_error_m: dict = field(default_factory=dict)
+    group_mean_error_m: dict = field(default_factory=dict)
 
 
 # -- sampling ------------------------------------------------------------------------
@@ -122,23 +132,29 @@ def _channel_values(rot: np.ndarray, loc: np.ndarray) -> np.ndarray:
     return np.concatenate([rot.reshape(len(rot), -1), loc], axis=1)
 
 
-def _set_keys(fcs, frames: np.ndarray, values: np.ndarray, types: np.ndarray, outside) -> None:
+def _set_keys(fcs, frames: np.ndarray, values: np.ndarray, types: np.ndarray, outside,
+              handles: Handles | None = None) -> None:
     """Write keys at ``frames`` (n,) with ``values`` (n, C) into every F-curve,
-    merged with the kept ``outside`` keys per curve (or None)."""
+    merged with the kept ``outside`` keys per curve (or None); ``handles`` (one
+    column per curve) are set as given (``ALIGNED``), else auto-clamped."""
     n = len(frames)
+    kind = _AUTO_CLAMPED if handles is None else _ALIGNED
     for c, fc in enumerate(fcs):
         keys = {
             "co": np.stack([frames, values[:, c]], 1),
             "interpolation": np.full(n, _BEZIER, np.int32),
-            "handle_left_type": np.full(n, _AUTO_CLAMPED, np.int32),
-            "handle_right_type": np.full(n, _AUTO_CLAMPED, np.int32),
+            "handle_left_type": np.full(n, kind, np.int32),
+            "handle_right_type": np.full(n, kind, np.int32),
             "type": types,
         }
+        if handles is not None:
+            keys["handle_left"], keys["handle_right"] = handles.channel(c)
         if outside is not None and outside[c] is not None:
             old = outside[c]
             new = {k: keys.get(k, np.full((n,) + old[k].shape[1:], _DEFAULTS.get(k, 0), old[k].dtype))
                    for k in old}
-            new["handle_left"] = new["handle_right"] = keys["co"]    # recomputed: auto-clamped
+            new["handle_left"] = keys.get("handle_left", keys["co"])    # else recomputed: auto-clamped
+            new["handle_right"] = keys.get("handle_right", keys["co"])
             keys = {k: np.concatenate([old[k], new[k]]) for k in old}
             order = np.argsort(keys["co"][:, 0], kind="stable")
             keys = {k: v[order] for k, v in keys.items()}
@@ -157,7 +173,8 @@ def _split(values: np.ndarray, n_bones: int) -> tuple[np.ndarray, np.ndarray]:
 
 def write_action(arm_obj, anim: RigAnimation, *, scene_fps: float, frame_start: float, beat_times=None,
                  mode: str = "beats", tolerance_m: float = 0.02, name: str | None = None,
-                 frame_range: tuple[int, int] | None = None) -> KeyReport:
+                 frame_range: tuple[int, int] | None = None, follow_keys: bool = True,
+                 locked_bones=(), lock_travel: bool = False) -> KeyReport:
     """Key ``anim`` on ``arm_obj`` in a new action (see the module docstring).
 
     Parameters
@@ -173,14 +190,23 @@ def write_action(arm_obj, anim: RigAnimation, *, scene_fps: float, frame_start: 
     beat_times : array-like or None
         Beat times (s, motion time base). None in ``"beats"`` mode starts from
         the first and last frame only.
-    mode : {"beats", "dense"}
+    mode : {"beats", "poses", "dense"}
+        "poses": beat poses plus needed half-beats, eased handles (:mod:`.keyposes`).
     tolerance_m : float
         Largest joint distance (m) allowed between curves and motion ("beats").
     name : str or None
         Action name (made unique); default "Choreo Dance".
     frame_range : (int, int) or None
         Regenerate only frames f0..f1: the new action keeps the previous
-        action's keys outside that range.
+        action's keys outside that range, joins them at both seams and passes
+        through the animator's keys inside it (:mod:`.ranges`).
+    follow_keys : bool
+        With ``frame_range``: the animator's keys inside the range are poses to
+        pass through (False: replaced like Choreo's own keys).
+    locked_bones : iterable of str
+        With ``frame_range``: bones whose keys are kept as they are.
+    lock_travel : bool
+        With ``frame_range``: the root bone's location keys are kept as they are.
 
     Returns
     -------
@@ -193,17 +219,19 @@ def write_action(arm_obj, anim: RigAnimation, *, scene_fps: float, frame_start: 
     """
     report, _swap = write_action_undoable(arm_obj, anim, scene_fps=scene_fps, frame_start=frame_start,
                                          beat_times=beat_times, mode=mode, tolerance_m=tolerance_m,
-                                         name=name, frame_range=frame_range)
+                                         name=name, frame_range=frame_range, follow_keys=follow_keys,
+                                         locked_bones=locked_bones, lock_travel=lock_travel)
     return report
 
 
 def write_action_undoable(arm_obj, anim: RigAnimation, *, scene_fps: float, frame_start: float, beat_times=None,
                           mode: str = "beats", tolerance_m: float = 0.02, name: str | None = None,
-                          frame_range: tuple[int, int] | None = None):
+                          frame_range: tuple[int, int] | None = None, follow_keys: bool = True,
+                          locked_bones=(), lock_travel: bool = False):
     """:func:`write_action`, also returning the :class:`~.actions.ActionSwap`
     whose ``undo()`` reverts everything it did (for :func:`~.apply.apply_dance`)."""
-    if mode not in ("beats", "dense"):
-        raise ChoreoInputError("key mode", f"must be 'beats' or 'dense', got {mode!r}")
+    if mode not in ("beats", "poses", "dense"):
+        raise ChoreoInputError("key mode", f"must be 'beats', 'poses' or 'dense', got {mode!r}")
     if getattr(arm_obj, "type", None) != 'ARMATURE':
         raise ChoreoInputError(getattr(arm_obj, "name", str(arm_obj)), "is not an armature object")
     if not scene_fps > 0:
@@ -227,7 +255,14 @@ def write_action_undoable(arm_obj, anim: RigAnimation, *, scene_fps: float, fram
     rot, loc = sample_at(anim, (frames - frame_start) / scene_fps)
     channels = _channels(anim)
 
-    old_cb = act_utils.assigned_channelbag(arm_obj) if frame_range is not None else None
+    edit = None
+    if frame_range is not None:   # read before the swap: the kept keys, seams, poses and locks
+        from .ranges import prepare_range
+
+        edit = prepare_range(arm_obj, anim, channels, frames, rot, loc, scene_fps=scene_fps,
+                             frame_start=frame_start, beat_times=beat_times, follow_keys=follow_keys,
+                             locked_bones=locked_bones, lock_travel=lock_travel)
+        rot, loc = edit.rot, edit.loc
     swap, cb = act_utils.swap_in_new_action(arm_obj, name or "Choreo Dance")
     write_time = [0.0]
     try:
@@ -235,33 +270,19 @@ def write_action_undoable(arm_obj, anim: RigAnimation, *, scene_fps: float, fram
         swap.extra.append(lambda: [setattr(arm_obj.pose.bones[b], "rotation_mode", m) for b, m in modes.items()])
         for b in anim.bone_names:   # quaternion keys only drive quaternion-mode bones
             arm_obj.pose.bones[b].rotation_mode = 'QUATERNION'
-        written = {(p, i) for p, i, _ in channels}
-        outside = None
-        if old_cb is not None:
-            outside_mask = lambda f: (f < frames[0]) | (f > frames[-1])   # noqa: E731
-            old = {(fc.data_path, fc.array_index): fc for fc in old_cb.fcurves}
-            for key, fc in old.items():   # channels this write doesn't touch: copied whole
-                if key not in written:
-                    act_utils.copy_fcurve(fc, cb)
-            outside = [act_utils.read_keys(old[(p, i)]) if (p, i) in old else None for p, i, _ in channels]
-            outside = [None if o is None else {k: v[outside_mask(o["co"][:, 0])] for k, v in o.items()}
-                       for o in outside]
-            rot = _match_sign(rot, old, channels, frames[0] - 1)
-            rot, loc, flip = _join_seams(rot, loc, old, channels, anim, arm_obj, frames, scene_fps, beat_times,
-                                         frame_start)
-            # a kept quaternion after the range whose sign is opposite to the range's end would
-            # make the curves swing through zero between them: the same rotation, signs flipped
-            for b in np.flatnonzero(flip):
-                for c in range(4 * b, 4 * b + 4):
-                    o = outside[c]
-                    if o is not None:
-                        later = o["co"][:, 0] > frames[-1]
-                        for name in ("co", "handle_left", "handle_right"):
-                            o[name][later, 1] *= -1
-        fcs = [act_utils.new_fcurve(cb, p, i, g) for p, i, g in channels]
+        outside, open_c = None, np.arange(len(channels))
+        if edit is not None:
+            for fc in edit.copy_whole:   # channels this write doesn't touch: copied whole
+                act_utils.copy_fcurve(fc, cb)
+            open_c = np.flatnonzero(~edit.locked)   # locked channels: their old curves, copied below
+            outside = [edit.outside[c] for c in open_c]
+        fcs = [act_utils.copy_fcurve(edit.old_curves[c], cb) if edit is not None and edit.locked[c]
+               else act_utils.new_fcurve(cb, p, i, g) for c, (p, i, g) in enumerate(channels)]
 
         beat_idx = _nearest(frames.astype(float), frame_start + np.asarray(
             [] if beat_times is None else beat_times, np.float64) * scene_fps)
+        if edit is not None:   # the animator's poses are keys, exactly where they were
+            beat_idx = np.union1d(beat_idx, edit.posed_frames).astype(int)
         ref_vals = _channel_values(rot, loc)
         ref_pos = anim.joint_positions(rot, loc)
         n_bones = len(anim.bone_names)
@@ -272,7 +293,9 @@ def write_action_undoable(arm_obj, anim: RigAnimation, *, scene_fps: float, fram
             types = np.where(np.isin(keys, beat_idx) | (keys == 0) | (keys == len(frames) - 1),
                              _KEYFRAME, _BREAKDOWN).astype(np.int32)
             t0 = time.perf_counter()
-            _set_keys(fcs, frames[keys].astype(np.float32), ref_vals[keys], types, outside)
+            hd = ease_handles(frames, keys, ref_vals).columns(open_c) if mode == "poses" else None
+            _set_keys([fcs[c] for c in open_c], frames[keys].astype(np.float32), ref_vals[keys][:, open_c], types,
+                      outside, hd)
             write_time[0] += time.perf_counter() - t0
             dirty = _changed_frames(last.get("keys"), keys, len(frames))
             err = last["err"].copy() if "err" in last else np.empty(ref_pos.shape[:2])
@@ -285,18 +308,47 @@ def write_action_undoable(arm_obj, anim: RigAnimation, *, scene_fps: float, fram
             keys = np.arange(len(frames))
             err = place(keys)
             rounds = 1
+        elif mode == "poses":   # beats, and half-beats where the motion needs them (:mod:`.keyposes`)
+            keys, err, rounds = key_poses(place, len(frames), beat_idx)
         else:
             keys, err, rounds = _refine(place, len(frames), beat_idx, tolerance_m)
+        _record_keys(swap.action, fcs, channels, None if edit is None else edit.animator)
     except Exception:
         swap.undo()
         raise
     per_frame = err.max(axis=1)
+    group_max, group_mean = group_errors(err, joint_groups(anim))
     seconds = max(len(frames) / scene_fps, 1e-9)
     report = KeyReport(action_name=swap.action.name, keys=int(len(keys)), keys_per_second=len(keys) / seconds,
                        max_error_m=float(per_frame.max()), mean_error_m=float(err.mean()),
                        frames=(int(frames[keys[0]]), int(frames[keys[-1]])), channels=len(channels),
-                       rounds=rounds, write_seconds=float(write_time[0]))
+                       rounds=rounds, write_seconds=float(write_time[0]),
+                       poses=0 if edit is None else edit.poses,
+                       pose_error_m=_pose_error(edit, err),
+                       group_max_error_m=group_max, group_mean_error_m=group_mean)
     return report, swap
+
+
+def _record_keys(action, fcs, channels, animator) -> None:
+    """Fingerprint the keys that are Choreo's (:mod:`.keyrecord`): all of them, less the
+    animator's (``animator[c]``: frames of channel c's keys that stay theirs)."""
+    from .keyrecord import fingerprints, store_record
+
+    prints = []
+    for c, (fc, (path, index, _)) in enumerate(zip(fcs, channels)):
+        co = act_utils.read_keys(fc, ("co",))["co"]
+        if animator is not None and len(animator[c]):
+            co = co[~np.isin(co[:, 0].astype(np.float64), np.asarray(animator[c], np.float64))]
+        prints.append(fingerprints(path, index, co))
+    store_record(action, np.concatenate(prints) if prints else np.zeros(0))
+
+
+def _pose_error(edit, err: np.ndarray) -> float:
+    """Largest joint distance (m) on the animator's posed frames between the keyed
+    curves and the posed dance (0 without poses)."""
+    if edit is None or not len(edit.posed_frames):
+        return 0.0
+    return float(err[edit.posed_frames].max())
 
 
 def _changed_frames(before: np.ndarray | None, keys: np.ndarray, n_frames: int) -> np.ndarray:
@@ -340,55 +392,3 @@ def _refine(place, n_frames: int, beat_idx: np.ndarray, tol: float):
         keys = np.unique(np.concatenate([keys, new])).astype(int)
         err = place(keys)
         rounds += 1
-
-
-def _join_seams(rot, loc, old: dict, channels, anim: RigAnimation, arm_obj, frames: np.ndarray, scene_fps: float,
-                beat_times, frame_start: float):
-    """``(rot, loc, flip)``: the range's channels joined onto the kept keys at both seams
-    (:mod:`.seams`; the kept curves' two frames either side read back as Blender plays
-    them; a seam at the kept dance's own first or last frame has nothing to join), and
-    the bones whose kept quaternions after the range have the opposite sign."""
-    from .seams import join_range
-
-    fcs = [old.get((p, i)) for p, i, _ in channels]
-    none = np.zeros(len(anim.bone_names), bool)
-    if any(fc is None for fc in fcs):
-        return rot, loc, none
-    first, last = float(fcs[0].keyframe_points[0].co[0]), float(fcs[0].keyframe_points[-1].co[0])
-    n_bones = len(anim.bone_names)
-
-    def kept(at):
-        if at[0] < first - 1e-6 or at[-1] > last + 1e-6:
-            return None
-        return _split(_evaluate(fcs, np.asarray(at, np.float64)), n_bones)
-
-    f0, f1 = int(frames[0]), int(frames[-1])
-    before, after = kept([f0 - 2, f0 - 1]), kept([f1 + 1, f1 + 2])
-    if before is None and after is None:
-        return rot, loc, none
-    up_arm = np.linalg.inv(np.array(arm_obj.matrix_world)[:3, :3]) @ np.array([0.0, 0.0, 1.0])
-    rest = anim.skeleton.rest[anim.skeleton.index(anim.root_bone)][:3, :3]
-    up = rest.T @ (up_arm / np.linalg.norm(up_arm))
-    # fade each seam's mismatch over two beats inside the range (one second without beats)
-    beats = frame_start + np.asarray([] if beat_times is None else beat_times, np.float64) * scene_fps
-    gaps = np.diff(beats)
-    window = int(round(2 * float(np.median(gaps)))) if len(gaps) else int(round(scene_fps))
-    window = max(4, min(window, len(frames) // 3))
-    rot, loc = join_range(rot, loc, anim.bone_names.index(anim.root_bone), up, before=before, after=after,
-                          window=window)
-    flip = none if after is None else np.sum(rot[-1] * after[0][0], axis=-1) < 0
-    return rot, loc, flip
-
-
-def _match_sign(rot: np.ndarray, old: dict, channels, frame: int) -> np.ndarray:
-    """Flip each bone's new quaternions to the sign of the previous action just
-    before the regenerated range, so the curves don't swing through -q."""
-    rot = rot.copy()
-    for b in range(rot.shape[1]):
-        fcs = [old.get((channels[4 * b + i][0], i)) for i in range(4)]
-        if any(fc is None for fc in fcs):
-            continue
-        prev = np.array([fc.evaluate(frame) for fc in fcs])
-        if float(prev @ rot[0, b]) < 0:
-            rot[:, b] *= -1
-    return rot

@@ -22,6 +22,16 @@ def is_choreo_marker(marker) -> bool:
     return marker.name.startswith(PREFIX)
 
 
+def labelled_sections(dance) -> list:
+    """``dance``'s sections as (start, end, label) for the markers: its own labels
+    (equal for sections that sound alike) where it has them, else its start times."""
+    labels = tuple(getattr(dance, "section_labels", ()) or ())
+    starts = np.atleast_1d(np.asarray(dance.sections, np.float64))
+    if len(labels) != len(starts):
+        return starts
+    return [(float(t), float(t), lab) for t, lab in zip(starts, labels)]
+
+
 def _section_starts(sections) -> list[tuple[float, str]]:
     """(time, label) from start times (labelled 1, 2, …) or (start, end, label) tuples."""
     if sections is None:

@@ -15,11 +15,13 @@ swing) and a secondary vector that fixes the twist:
 
 - pelvis: the hip line; spine bones: the hip line blended into the collar
   line going up; chest, neck, head: the collar (or shoulder) line;
-- upper arm, forearm, hand: the elbow hinge axis (shoulder–elbow–wrist);
-  when the arm is straight the last well-defined axis is carried over,
-  blended smoothly;
-- thigh, shin, foot: the knee hinge axis; a straight leg falls back on the
-  toe direction (the knee points over the toes);
+- upper arm, forearm: the elbow hinge axis (shoulder–elbow–wrist); while
+  the arm is near straight it goes from the axis before to the axis after,
+  the shorter way (:func:`_coherent_axis`); the hand turns from where the
+  forearm carries it by the shortest way (no twist of its own);
+- thigh, shin: the knee hinge axis; a straight leg turns to the toe
+  direction (the knee points over the toes); foot: the ankle's hinge
+  (toe × shin), the knee's where the foot is in line with the shin;
 - collars: the torso's up vector.
 
 Unmapped bones keep their rest pose; a mapped bone whose child joint sits
@@ -84,11 +86,96 @@ def _frame(primary: np.ndarray, secondary: np.ndarray, fallback: np.ndarray) -> 
     s = secondary - np.sum(secondary * e1, -1, keepdims=True) * e1
     f = fallback - np.sum(fallback * e1, -1, keepdims=True) * e1
     ns = np.linalg.norm(s, axis=-1, keepdims=True)
-    # Blend towards the fallback as the secondary collapses onto the primary.
+    # Turn from the fallback to the secondary (about the primary) as the secondary
+    # collapses onto the primary: a vector blend of near-opposite ones would flip.
     a = np.clip((ns / np.maximum(np.linalg.norm(secondary, axis=-1, keepdims=True), 1e-12) - 0.05) / 0.2, 0, 1)
-    e2 = _unit(a * _unit(s) + (1 - a) * _unit(f))
+    f, s = _unit(f), _unit(s)
+    g = np.cross(e1, f)
+    turn = a * np.arctan2(np.sum(s * g, -1, keepdims=True), np.sum(s * f, -1, keepdims=True))
+    e2 = _unit(np.cos(turn) * f + np.sin(turn) * g)
     e3 = np.cross(e1, e2)
     return np.stack([e1, e2, e3], axis=-1)
+
+
+def _transported_frame(d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Unit vectors ``r``, ``s`` (T, 3) ⟂ the unit directions ``d`` (T, 3),
+    carried along in time without twisting (each frame's ``r`` is the previous
+    one projected off the new ``d``): angles about ``d`` measured against them
+    change only as much as the measured vector turns about ``d``."""
+    T = len(d)
+    e = np.eye(3)[int(np.argmin(np.abs(d[0])))]
+    rx, ry, rz = (e - (e @ d[0]) * d[0]) / np.linalg.norm(e - (e @ d[0]) * d[0])
+    out = np.empty((T, 3))
+    for t, (dx, dy, dz) in enumerate(d.tolist()):
+        k = rx * dx + ry * dy + rz * dz
+        px, py, pz = rx - k * dx, ry - k * dy, rz - k * dz
+        n = (px * px + py * py + pz * pz) ** 0.5
+        if n < 1e-3:          # d turned onto r within a frame: keep r's old partner ⟂ d instead
+            px, py, pz = dy * rz - dz * ry, dz * rx - dx * rz, dx * ry - dy * rx
+            n = max((px * px + py * py + pz * pz) ** 0.5, 1e-12)
+        rx, ry, rz = px / n, py / n, pz / n
+        out[t] = rx, ry, rz
+    return out, np.cross(d, out)
+
+
+def _wrap(a: np.ndarray) -> np.ndarray:
+    return (a + np.pi) % (2 * np.pi) - np.pi
+
+
+def _coherent_axis(d: np.ndarray, raw: np.ndarray, conf: np.ndarray, fallback: np.ndarray | None = None,
+                   ramp: int = 6) -> np.ndarray:
+    """A secondary axis (T, 3) ⟂ the unit directions ``d`` that turns smoothly in time.
+
+    ``raw`` is the measured axis, trusted with ``conf`` ∈ [0, 1] (a hinge's
+    plane fades as the limb straightens). The axis is an angle about ``d``
+    (against a frame carried along ``d`` without twist): the measurement's where
+    ``conf`` is 1; across a stretch where it is not, the angle goes from the one
+    before to the one after the stretch the shorter way (re-bending in another
+    plane turns the bone over the stretch, not in the frame the plane
+    reappears), pulled towards the measurement by ``conf`` and less the further
+    it disagrees (not at all when opposite: no side to turn to). With a
+    ``fallback`` (T, 3; a straight leg: the toes) a stretch longer than two
+    ``ramp`` frames follows the fallback, turning to and from it over ``ramp``
+    frames. Never a vector blend: near-opposite vectors blended flip the bone.
+    """
+    T = len(d)
+    r, s = _transported_frame(d)
+    ang = lambda v: np.arctan2(np.sum(v * s, -1), np.sum(v * r, -1))  # noqa: E731
+    theta = ang(raw)
+    conf = np.clip(conf, 0.0, 1.0)
+    t = np.arange(T)
+    anchor = conf >= 0.999
+    value = theta.copy()
+    if fallback is not None:
+        prev = np.maximum.accumulate(np.where(anchor, t, -10 ** 9))
+        nxt = np.minimum.accumulate(np.where(anchor, t, 10 ** 9)[::-1])[::-1]
+        deep = np.minimum(t - prev, nxt - t) > ramp     # far from any trusted frame: the fallback is
+        value = np.where(deep, ang(fallback), theta)
+        anchor = anchor | deep
+    if not anchor.any():
+        return _unit(raw - np.sum(raw * d, -1, keepdims=True) * d)
+    a_idx = np.flatnonzero(anchor)
+    base = np.interp(t, a_idx, np.unwrap(value[a_idx]))
+    delta = _wrap(theta - base)
+    h = np.where(anchor, base, base + conf * 0.5 * (1.0 + np.cos(delta)) * delta)
+    return np.cos(h)[:, None] * r + np.sin(h)[:, None] * s
+
+
+def _swing(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Shortest rotations (T, 3, 3) taking the directions ``a`` onto ``b`` (T, 3)."""
+    a, b = _unit(a), _unit(b)
+    v = np.cross(a, b)
+    c = np.sum(a * b, -1)
+    K = np.zeros(v.shape[:-1] + (3, 3))
+    K[..., 0, 1], K[..., 0, 2], K[..., 1, 2] = -v[..., 2], v[..., 1], -v[..., 0]
+    K = K - np.swapaxes(K, -1, -2)
+    S = np.eye(3) + K + K @ K / np.maximum(1.0 + c, 1e-9)[..., None, None]
+    flip = 1.0 + c < 1e-6                                  # opposite: half a turn about any axis ⟂ a
+    if np.any(flip):
+        e = np.eye(3)[np.argmin(np.abs(a[flip]), axis=-1)]
+        u = _unit(e - np.sum(e * a[flip], -1, keepdims=True) * a[flip])
+        S[flip] = 2 * u[:, :, None] * u[:, None, :] - np.eye(3)
+    return S
 
 
 def _best_rotation(rest: np.ndarray, target: np.ndarray, weights: np.ndarray) -> np.ndarray:
@@ -424,38 +511,48 @@ def retarget(motion: Motion, arm_obj, bone_map: BoneMap | None = None, *, plant_
             return rest_j[j] - rest_j[pj], X[:, J[j]] - X[:, J[pj]]
         return None
 
-    def limb_hinge(side, upper, mid, low, fallback_t, fallback_rest, carry):
-        """Hinge axes (rest (3,), target (T,3)) of upper→mid→low."""
+    def limb_hinge(side, upper, mid, low, fallback_t, fallback_rest):
+        """Hinge axes (rest (3,), target (T,3)) of upper→mid→low, coherent in time
+        (:func:`_coherent_axis`): where the limb is near straight the hinge keeps
+        to the angle it had before and after (and, with ``fallback_t``, to that)."""
         d1 = _unit(X[:, J[f"{side}_{mid}"]] - X[:, J[f"{side}_{upper}"]])
         d2 = _unit(X[:, J[f"{side}_{low}"]] - X[:, J[f"{side}_{mid}"]])
         raw = np.cross(d1, d2)
         sin = np.linalg.norm(raw, axis=-1)
-        w = _smoothstep((sin - _HINGE_LO) / (_HINGE_HI - _HINGE_LO))[:, None]
-        fb = _unit(fallback_t)
-        if carry:                                          # last well-defined hinge, else the fallback
-            good = sin > _HINGE_HI
-            idx = np.maximum.accumulate(np.where(good, np.arange(T), -1))
-            carried = np.where((idx >= 0)[:, None], _unit(raw)[np.maximum(idx, 0)], fb)
-            carried = carried - np.sum(carried * d1, -1, keepdims=True) * d1
-            ok = np.linalg.norm(carried, axis=-1, keepdims=True) > 0.3
-            fb = np.where(ok, _unit(carried), fb)
-        n = _unit(w * _unit(raw) + (1 - w) * fb)
+        w = _smoothstep((sin - _HINGE_LO) / (_HINGE_HI - _HINGE_LO))
+        n = _coherent_axis(d1, raw, w, None if fallback_t is None else _unit(fallback_t))
         r_up = rest_j.get(f"{side}_{mid}", None)
         r_d1 = _unit(r_up - rest_j[f"{side}_{upper}"]) if r_up is not None else fallback_rest[1]
         n_rest = np.cross(r_d1, fallback_rest[0])
+        if fallback_t is None and not (w >= 0.999).any():  # never bent: the body's forward decides
+            n = _coherent_axis(d1, np.cross(d1, fwd_t), np.ones(T))
         return _unit(n_rest), n
 
     # Hinge axes: elbows (arm flexes forward), knees (shin flexes backward).
     for sd in "lr":
         if all(has(f"{sd}_{k}") for k in ("shoulder", "elbow")):
             hinge_rest[f"{sd}_arm"], hinge[f"{sd}_arm"] = limb_hinge(
-                sd, "shoulder", "elbow", "wrist",
-                np.cross(_unit(X[:, J[f"{sd}_elbow"]] - X[:, J[f"{sd}_shoulder"]]), fwd_t),
-                (fwd_rest, None), carry=True)
+                sd, "shoulder", "elbow", "wrist", None, (fwd_rest, None))
         toe = X[:, J[f"{sd}_foot"]] - X[:, J[f"{sd}_ankle"]]
         thigh = _unit(X[:, J[f"{sd}_knee"]] - X[:, J[f"{sd}_hip"]])
         hinge_rest[f"{sd}_leg"], hinge[f"{sd}_leg"] = limb_hinge(
-            sd, "hip", "knee", "ankle", np.cross(thigh, -_unit(toe)), (-fwd_rest, None), carry=False)
+            sd, "hip", "knee", "ankle", np.cross(thigh, -_unit(toe)), (-fwd_rest, None))
+        # The foot's twist: its own hinge (toe × shin, the ankle's axis, ⟂ the toes),
+        # the knee hinge where the foot lies in line with the shin. The knee hinge
+        # itself swings with the thigh, and the foot turned with it while still.
+        a_j = f"{sd}_ankle"
+        if has(a_j) and (pv := primary_vectors(a_j, bidx[a_j])) is not None:
+            shin = _unit(X[:, J[a_j]] - X[:, J[f"{sd}_knee"]])
+            toe_u = _unit(pv[1])
+            raw = np.cross(toe_u, shin)
+            w = _smoothstep((np.linalg.norm(raw, axis=-1) - _HINGE_LO) / (_HINGE_HI - _HINGE_LO))
+            r_raw = np.cross(_unit(pv[0]), _unit(rest_j[a_j] - rest_j[f"{sd}_knee"]))
+            if np.linalg.norm(r_raw) > _HINGE_LO:
+                sign = 1.0 if r_raw @ hinge_rest[f"{sd}_leg"] >= 0 else -1.0
+                # Its rest twin stays the knee's (as for a straight leg, whose hinge
+                # is the toes' side): the feet keep the turn-out they had.
+                hinge_rest[f"{sd}_foot"] = hinge_rest[f"{sd}_leg"]
+                hinge[f"{sd}_foot"] = _coherent_axis(toe_u, sign * raw, w, hinge[f"{sd}_leg"])
 
     def secondary(j):
         """(rest (3,), target (T, 3), fallback rest, fallback target) twist vectors."""
@@ -470,6 +567,8 @@ def retarget(motion: Motion, arm_obj, bone_map: BoneMap | None = None, *, plant_
             return up_rest, up_t, fwd_rest, fwd_t
         if base in ("shoulder", "elbow", "wrist", "hand") and f"{sd}_arm" in hinge:
             return hinge_rest[f"{sd}_arm"], hinge[f"{sd}_arm"], up_rest, up_t
+        if base == "ankle" and f"{sd}_foot" in hinge:
+            return hinge_rest[f"{sd}_foot"], hinge[f"{sd}_foot"], hinge_rest[f"{sd}_leg"], hinge[f"{sd}_leg"]
         if base in ("hip", "knee", "ankle", "foot"):
             return hinge_rest[f"{sd}_leg"], hinge[f"{sd}_leg"], fwd_rest, fwd_t
         return up_rest, up_t, fwd_rest, fwd_t
@@ -479,6 +578,24 @@ def retarget(motion: Motion, arm_obj, bone_map: BoneMap | None = None, *, plant_
         r_sec, t_sec, r_fb, t_fb = secondary(j)
         F_rest = _frame(prim[0][None], r_sec[None], r_fb[None])[0]
         return _frame(prim[1], t_sec, t_fb) @ F_rest.T
+
+    def follow(j, prim):
+        """Armature-space rotation (T, 3, 3) of joint j's bone that turns it from
+        where its parent carries it onto its primary by the shortest way: no twist
+        of its own (a hand has none in SMPL-24; it turns with the forearm)."""
+        b = bidx[j]
+        c_rot = pose.carried(b)[0]
+        back = pose.rest_rot[b].T
+        carried = c_rot @ (back @ prim[0])
+        G = _swing(carried, prim[1]) @ c_rot @ back
+        # Folded back (near half a turn from where the parent carries it) the
+        # shortest way is undefined: keep the twist coherent in time there.
+        e1 = _unit(prim[0])
+        perp = np.eye(3)[int(np.argmin(np.abs(e1)))]
+        perp = _unit(perp - (perp @ e1) * e1)
+        cos = np.sum(_unit(carried) * _unit(prim[1]), -1)
+        sec = _coherent_axis(_unit(prim[1]), G @ perp, _smoothstep((cos + 0.8) / 0.5))
+        return _frame(prim[1], sec, sec) @ _frame(e1[None], perp[None], perp[None])[0].T
 
     def place(j, G):
         """Pose joint j's bone with armature-space rest→pose rotation G (T, 3, 3)."""
@@ -586,6 +703,8 @@ def retarget(motion: Motion, arm_obj, bone_map: BoneMap | None = None, *, plant_
             if prim is None:                               # leaf without a direction: stays at rest
                 rotations[j] = np.broadcast_to(np.eye(3), (T, 3, 3))
                 pose.get(b)
+            elif base == "wrist":
+                place(j, follow(j, prim))
             else:
                 place(j, aim(j, prim))
         report(progress, 0.05 + 0.85 * (k + 1) / n_mapped, jmap[j])

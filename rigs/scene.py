@@ -157,7 +157,7 @@ def write_dance_blend(dance, out_path, *, rig_path=None, render_path=None, key_m
         dance; default Choreo's rig.
     render_path : path, optional
         Also render a 640×360 Workbench MP4 with the music there.
-    key_mode : {"beats", "dense"}
+    key_mode : {"beats", "poses", "dense"}
     fps : float or str, optional
         Scene frame rate (:func:`~.rates.scene_rate`: 30, 25, 23.976,
         "24000/1001" …; default ``SCENE_FPS``); a rig file's own rate never
@@ -209,9 +209,9 @@ def write_dance_blend(dance, out_path, *, rig_path=None, render_path=None, key_m
     apply_report = apply_dance(dance, arm, scene, frame_start=dance_start, key_mode=key_mode,
                                progress=scaled(progress, 0.05, 0.5))
     if not any(m.name.startswith("choreo:") for m in scene.timeline_markers):
-        from .markers import add_dance_markers
+        from .markers import add_dance_markers, labelled_sections
 
-        add_dance_markers(scene, beats=dance.beats, downbeats=dance.downbeats, sections=dance.sections,
+        add_dance_markers(scene, beats=dance.beats, downbeats=dance.downbeats, sections=labelled_sections(dance),
                           frame_start=dance_start, scene_fps=scene_fps)
     timings["apply_s"] = time.perf_counter() - t
 

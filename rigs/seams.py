@@ -6,12 +6,13 @@ happens to be — metres away, facing elsewhere — and the character pops at bo
 seams. :func:`join_range` works in the rig's own channels (each bone's
 quaternion and the root bone's location: what the keys hold), bpy-free:
 
-1. **Start**: the new stretch is turned about the vertical and moved so its
-   root continues the kept dance's root (position and facing, extrapolated one
-   frame from the two kept frames before ``f0``).
-2. **End**: the root's remaining mismatch at ``f1`` (the new stretch travelled
-   and turned elsewhere) is spread over the range with a quintic ease, so it is
-   zero at ``f1`` and the path's slope is untouched at both ends.
+1. **Start**: the new stretch is turned about the vertical and moved along the
+   floor so its root continues the kept dance's root (position and facing,
+   extrapolated one frame from the two kept frames before ``f0``); it keeps its
+   own height (a crouch is not carried through the range).
+2. **End**: the root's remaining mismatch along the floor at ``f1`` (the new
+   stretch travelled and turned elsewhere) is spread over the range with a
+   quintic ease, so it is zero at ``f1`` and the path's slope is untouched at both ends.
 3. **Both seams**: what is left — every channel's value and velocity mismatch
    against the kept dance — is decayed to zero inside the range over a window
    (*inertialization*: ``offset(t) = (r + v·t)·(1 − s(t / W))``, ``s`` the quintic
@@ -125,7 +126,9 @@ def join_range(rot: np.ndarray, loc: np.ndarray, root: int, up: np.ndarray, *, b
         start_q, start_l = _predict_quat(b_rot[:, root]), _predict(b_loc)
         yaw = _yaw(start_q, up) - _yaw(rot[0, root], up)
         turn = _turn((yaw + np.pi) % (2 * np.pi) - np.pi, up)
+        own = loc @ up
         loc = start_l + _rotate(turn, loc - loc[0])
+        loc += (own - loc @ up)[:, None] * up   # its own height: a height step fades at the seam (3.)
         rot[:, root] = quat_multiply(turn, rot[:, root])
     if after is not None:
         a_rot, a_loc = (np.asarray(x, np.float64) for x in after)
@@ -137,7 +140,8 @@ def join_range(rot: np.ndarray, loc: np.ndarray, root: int, up: np.ndarray, *, b
         pivot = loc[0]
         loc = pivot + _rotate(turns, loc - pivot)
         rot[:, root] = quat_multiply(turns, rot[:, root])
-        loc = loc + (end_l - loc[-1]) * ease[:, None]
+        gap = end_l - loc[-1]
+        loc = loc + (gap - (gap @ up) * up) * ease[:, None]   # along the floor; height fades at the seam
     if before is not None:
         kept = (np.stack([b_rot[1], _predict_quat(b_rot)]), np.stack([b_loc[1], _predict(b_loc)]))
         rot, loc = _inertialize(rot, loc, kept, window, reverse=False)

@@ -357,10 +357,25 @@ def test_unexpected_errors_are_one_line_and_leave_the_scene(files, monkeypatch, 
 def test_registered_ui_is_findable():
     from choreo.addon import panels, preferences
 
-    for op, label in (("generate", "Generate Dance"), ("regenerate_range", "Regenerate Dance Range"),
-                      ("bake", "Bake Dance"), ("cancel", "Cancel Dance Generation")):
+    ops = (("generate", "Generate Dance"), ("regenerate_range", "Regenerate Dance Range"),
+           ("fill_between_keys", "Fill Between Keys"), ("mirror_range", "Mirror Dance Range"),
+           ("repeat_section", "Repeat Section"), ("bake", "Bake Dance"), ("cancel", "Cancel Dance Generation"))
+    for op, label in ops:
         rna = getattr(bpy.ops.choreo, op).get_rna_type()
         assert rna.name == label and len(rna.description) > 20
+        assert op == "cancel" or "UNDO" in getattr(bpy.types, f"CHOREO_OT_{op}").bl_options   # one undo step
+    # every operator is in the Choreo menu (Strip, Object › Animation, Pose: what F3 searches)
+    class _Layout:
+        def __init__(self):
+            self.ops = []
+
+        def operator(self, idname, **kw):
+            self.ops.append(idname)
+            return type("Props", (), {})()
+
+    layout = _Layout()
+    panels.CHOREO_MT_menu.draw(type("Menu", (), {"layout": layout})(), bpy.context)
+    assert {f"choreo.{op}" for op, _ in ops} <= set(layout.ops)
     for name in ("CHOREO_PT_sequencer", "CHOREO_PT_view3d", "CHOREO_MT_menu"):
         assert hasattr(bpy.types, name)
     # F3 searches menus: the operators sit in Strip and Object › Animation.
@@ -490,20 +505,32 @@ def test_strip_before_frame_0_is_refused(files, target):
         assert (sc.frame_start, sc.frame_end) == (0, 59)
 
 
-def test_pack_audio_packs_only_on_success(files, tmp_path):
+def test_pack_audio_packs_only_on_success(files, tmp_path, monkeypatch):
     song = tmp_path / "song.wav"
     shutil.copy(files["song"], song)
     sc, s = new_scene(files, song=str(song), frame_start=1)
     s.frame_final_end = 1 + 60
     assert bpy.ops.choreo.generate() == {"FINISHED"}        # off (the default): not packed
     assert s.sound.packed_file is None
-    # A failure after generating (the range lies outside the dance): nothing packed.
+    # Refused before generating (the range lies outside the strip): nothing packed.
     sc.choreo.pack_audio = True
     sc.choreo.range_start, sc.choreo.range_end = 500, 600
     before = state(sc)
-    with pytest.raises(RuntimeError, match="frame range"):
+    with pytest.raises(RuntimeError, match="not under the sound strip"):
         bpy.ops.choreo.regenerate_range()
     assert s.sound.packed_file is None and state(sc) == before
+    # A failure after generating, while keying: nothing packed either.
+    import choreo.rigs.apply as apply_mod
+
+    def keying_bug(dance, obj, scene, **kw):
+        raise KeyError("bone")
+
+    monkeypatch.setattr(apply_mod, "apply_dance", keying_bug)
+    sc.choreo.range_start, sc.choreo.range_end = 10, 40
+    with pytest.raises(RuntimeError, match="KeyError"):
+        bpy.ops.choreo.regenerate_range()
+    assert s.sound.packed_file is None and state(sc) == before
+    monkeypatch.undo()
     assert bpy.ops.choreo.generate() == {"FINISHED"}
     assert s.sound.packed_file is not None and s.sound.packed_file.size == song.stat().st_size
     assert s.sound.filepath == str(song)

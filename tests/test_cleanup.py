@@ -114,6 +114,37 @@ def test_sliding_feet_are_planted():
     assert np.abs(p.bone_lengths() - m.bone_lengths()).max() < 1e-4
 
 
+def test_a_straight_leg_keeps_its_knee_side_when_planted():
+    """A nearly straight leg whose knee sits a millimetre either side of the hip → ankle
+    line (noise) must not flip its knee when the ankle is moved by IK: the knee leans
+    towards the toes (knee_pole), before it swung to whichever side the noise was."""
+    from choreo.core.cleanup.feet import _resolve_knee
+
+    rng = np.random.default_rng(0)
+    j = _rest(40)
+    j[:, J["l_knee"], 1] = rng.choice([-0.001, 0.001], 40)          # straight, noisy side
+    goal = j[:, J["l_ankle"]] + [0.0, -0.02, 0.06]                   # the ankle raised: the knee must bend
+    _resolve_knee(j, "l", goal, 0.42, 0.42)
+    forward = j[:, J["l_knee"], 1] - 0.5 * (j[:, J["l_hip"], 1] + j[:, J["l_ankle"], 1])
+    assert np.all(forward < 0)                                        # all towards the toes (-y)
+    assert np.abs(np.diff(j[:, J["l_knee"]], axis=0)).max() < 0.002   # no flip (it would be 40 cm)
+
+
+def test_feet_carried_from_one_hold_to_the_next_without_a_jump():
+    """Two contacts two frames apart whose holds are 25 cm apart: the foot goes over the
+    gap between them, not in one frame (ankles at 10 m/s, knees flipping with them)."""
+    from choreo.core.cleanup.contacts import plant
+
+    x = np.zeros((40, 3))
+    x[:, 0] = np.linspace(0, 0.6, 40)                                 # a foot sliding 60 cm
+    contact = np.zeros(40, bool)
+    contact[5:19], contact[21:35] = True, True
+    out, w = plant(x, contact)
+    assert np.allclose(out[6:18, 0], out[6, 0]) and np.allclose(out[22:34, 0], out[22, 0])   # held
+    step = np.abs(np.diff(out[:, 0]))
+    assert out[22, 0] - out[6, 0] > 0.2 and step.max() < 0.14        # 25 cm over the 3-frame gap
+
+
 def _spinning_traveller(seconds=60.0):
     T = int(seconds * FPS)
     j = _rest(T)

@@ -234,6 +234,43 @@ rig = testrigs.build_mixamo_rig()                        # (b) a Mixamo-named ri
 bpy.context.scene.choreo.target = rig
 out["runs"]["mixamo"] = generate("mixamo")
 out["mapped"]["mixamo"] = mapped_bones(out["runs"]["mixamo"]["armature"])
+
+# Editing the dance (issue 12): a pose the animator keys, Fill Between Keys through it,
+# Regenerate Range with the left arm locked, Mirror Range — all on numpy alone.
+step("edit the dance")
+sc = bpy.context.scene   # undo and redo replaced the scene data: look it up again
+arm = sc.choreo.target
+bmap = importlib.import_module(name + ".rigs.bonemaps").bone_map_for(arm)
+elbow, hand = bmap.joint_to_bone["l_elbow"], bmap.joint_to_bone["r_wrist"]
+def quat(bone, f):
+    ad = arm.animation_data
+    cb = anim_utils.action_get_channelbag_for_slot(ad.action, ad.action_slot)
+    path = 'pose.bones["%s"].rotation_quaternion' % bpy.utils.escape_identifier(bone)
+    return [cb.fcurves.find(path, index=i).evaluate(f) for i in range(4)]
+sc.frame_set(61)
+arm.pose.bones[elbow].rotation_quaternion = (0.8, 0.6, 0.0, 0.0)
+arm.pose.bones[elbow].keyframe_insert("rotation_quaternion", frame=61)
+arm_name, before_fill = arm.name, arm.animation_data.action.name
+assert bpy.ops.ed.undo_push(message="before fill") == {"FINISHED"}
+edits = {"fill": sorted(bpy.ops.choreo.fill_between_keys("EXEC_DEFAULT", True))}
+after_fill = bpy.data.objects[arm_name].animation_data.action.name
+assert bpy.ops.ed.undo() == {"FINISHED"}          # one undo step takes the whole fill back
+edits["undo_fill"] = bpy.data.objects[arm_name].animation_data.action.name == before_fill != after_fill
+assert bpy.ops.ed.redo() == {"FINISHED"}
+sc = bpy.context.scene
+arm = bpy.data.objects[arm_name]
+edits["redo_fill"] = arm.animation_data.action.name == after_fill
+edits["fill_pose"] = quat(elbow, 61)
+sc.choreo.range_start, sc.choreo.range_end, sc.choreo.seed = 200, 400, 3
+sc.choreo.locks = {"left_arm"}
+left = [quat(elbow, f) for f in range(200, 401, 10)]
+right = [quat(hand, f) for f in range(200, 401, 10)]
+edits["locked"] = sorted(bpy.ops.choreo.regenerate_range("EXEC_DEFAULT", True))
+edits["left_kept"] = left == [quat(elbow, f) for f in range(200, 401, 10)]
+edits["right_changed"] = right != [quat(hand, f) for f in range(200, 401, 10)]
+edits["mirror"] = sorted(bpy.ops.choreo.mirror_range("EXEC_DEFAULT", True))
+edits["previous_kept"] = sum(t.mute for t in arm.animation_data.nla_tracks)
+out["edits"] = edits
 out["user_dir"] = user_dir
 out["imported"] = sorted({m.split(".")[0] for m in sys.modules} & set(NOT_IN_BLENDER))
 print("RESULT " + json.dumps(out), flush=True)
@@ -342,5 +379,11 @@ def check_result(res: dict, user: Path) -> None:
     assert again["action"] != first["action"]
     assert [first["action"]] in again["muted_nla"] and not again["unmuted_nla"], again["muted_nla"]
     assert runs["mixamo"]["armature"] == "Mixamo Rig"
+    ed = res["edits"]
+    assert ed["fill"] == ["FINISHED"] and ed["locked"] == ["FINISHED"] and ed["mirror"] == ["FINISHED"], ed
+    assert abs(abs(sum(a * b for a, b in zip(ed["fill_pose"], (0.8, 0.6, 0.0, 0.0)))) - 1) < 1e-5, ed["fill_pose"]
+    assert ed["left_kept"] and ed["right_changed"], ed
+    assert ed["undo_fill"] and ed["redo_fill"], ed
+    assert ed["previous_kept"] >= 3, ed   # each of the three edits kept the action before it on a muted NLA track
     assert all(b.startswith("mixamorig:") for b in res["mapped"]["mixamo"]), res["mapped"]["mixamo"]
     assert res["imported"] == [], f"Generate imported packages a stock Blender lacks: {res['imported']}"

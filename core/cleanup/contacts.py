@@ -104,14 +104,29 @@ def contact_weights(contact: np.ndarray, blend_frames: int = 4) -> tuple[np.ndar
 
 def plant(positions: np.ndarray, contact: np.ndarray, blend_frames: int = 4) -> tuple[np.ndarray, np.ndarray]:
     """Hold ``positions`` (T, D) at their mean over each contact, blending in
-    and out over ``blend_frames``; returns (planted (T, D), weight (T,))."""
+    and out over ``blend_frames``; returns (planted (T, D), weight (T,)).
+
+    Between two contacts closer than ``2 * blend_frames + 1`` frames the foot does
+    not ease out of one hold and into the next (it would cover the distance
+    between the two holds in a frame or two): the correction goes from the first
+    hold's to the second's over the whole gap (smoothstep), on top of the motion's
+    own path."""
     p = np.asarray(positions, np.float64)
     w, seg = contact_weights(contact, blend_frames)
+    runs = _runs(contact)
     out = p.copy()
-    for k, (i, j) in enumerate(_runs(contact)):
-        anchor = p[i:j].mean(axis=0)
+    anchors = [p[i:j].mean(axis=0) for i, j in runs]
+    for k, (i, j) in enumerate(runs):
         sel = seg == k
-        out[sel] = p[sel] + w[sel, None] * (anchor - p[sel])
+        out[sel] = p[sel] + w[sel, None] * (anchors[k] - p[sel])
+    for k in range(len(runs) - 1):
+        last, first = runs[k][1] - 1, runs[k + 1][0]
+        if first - last > 2 * blend_frames + 1:
+            continue
+        t = np.arange(last + 1, first)
+        x = (t - last) / float(first - last)
+        s = (x * x * (3.0 - 2.0 * x))[:, None]
+        out[t] = p[t] + (1 - s) * (anchors[k] - p[last]) + s * (anchors[k + 1] - p[first])
     return out, w
 
 

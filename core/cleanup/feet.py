@@ -62,9 +62,29 @@ def _lengths(j: np.ndarray, side: str) -> tuple[float, float]:
             float(np.median(np.linalg.norm(j[:, a] - j[:, k], axis=-1))))
 
 
+#: How far (m) the knee's bend side leans towards the toes: on a nearly straight leg the
+#: knee's own offset from the hip → ankle line is a few millimetres of noise, and a pole
+#: taken from it alone flips the knee from frame to frame (knee speeds of 15 m/s).
+KNEE_LEAN_M = 0.05
+
+
+def knee_pole(j: np.ndarray, side: str) -> np.ndarray:
+    """(T, 3) the side ``side``'s knee bends to, for two-bone IK: the knee's offset from its
+    own hip → ankle line (not the line to a new goal, about which an old knee can sit on
+    either side) plus :data:`KNEE_LEAN_M` towards the toes (knees bend over the feet), so a
+    straight leg keeps its side."""
+    h, k, a, f = _leg(side)
+    line = j[:, a] - j[:, h]
+    line = line / np.maximum(np.linalg.norm(line, axis=-1, keepdims=True), 1e-9)
+    perp = lambda v: v - np.sum(v * line, -1, keepdims=True) * line  # noqa: E731
+    toes = perp(j[:, f] - j[:, a])
+    toes /= np.maximum(np.linalg.norm(toes, axis=-1, keepdims=True), 1e-9)
+    return perp(j[:, k] - j[:, h]) + KNEE_LEAN_M * toes
+
+
 def _resolve_knee(j: np.ndarray, side: str, ankle: np.ndarray, l1: float, l2: float) -> None:
     """Move ``side``'s ankle to ``ankle`` (T, 3), the foot with it, and the knee by
-    two-bone IK (pole: the current knee), in place. An ankle out of reach is
+    two-bone IK (pole: :func:`knee_pole`), in place. An ankle out of reach is
     brought to the reachable point on the hip → ankle line."""
     h, k, a, f = _leg(side)
     hip = j[:, h]
@@ -72,7 +92,7 @@ def _resolve_knee(j: np.ndarray, side: str, ankle: np.ndarray, l1: float, l2: fl
     n = np.linalg.norm(d, axis=-1, keepdims=True)
     reach = (l1 + l2) * 0.999
     ankle = np.where(n > reach, hip + d / np.maximum(n, 1e-9) * reach, ankle)
-    pole = j[:, k] - hip
+    pole = knee_pole(j, side)
     j[:, f] += ankle - j[:, a]
     j[:, k] = ct.two_bone_ik(hip, ankle, l1, l2, pole)
     j[:, a] = ankle
@@ -131,15 +151,19 @@ def swivel_knees(motion: Motion, gap_m: float = LEG_GAP_M, strength: float = 3.0
     need, u = _leg_gap_need(j, gap_m)
     if not need.any():
         return motion
-    need = gaussian_filter1d(need, 0.05 * motion.fps, mode="nearest") * 1.3  # no pop, full where needed
+    # the push's direction smoothed in time (the closest points' direction can turn round in
+    # a frame where the legs cross, and the knees must not swing with it), its amount in full
+    push = gaussian_filter1d(need[:, None] * u, 0.05 * motion.fps, axis=0, mode="nearest")
+    push *= (gaussian_filter1d(need, 0.05 * motion.fps, mode="nearest") * 1.3
+             / np.maximum(np.linalg.norm(push, axis=-1), 1e-9))[:, None]
     for s, sign in (("l", 1.0), ("r", -1.0)):
         h, k, a, _ = _leg(s)
         axis = j[:, a] - j[:, h]
         axis /= np.maximum(np.linalg.norm(axis, axis=-1, keepdims=True), 1e-9)
         perp = lambda v: v - np.sum(v * axis, -1, keepdims=True) * axis  # noqa: E731
-        pole = perp(j[:, k] - j[:, h])
+        pole = knee_pole(j, s)
         pole /= np.maximum(np.linalg.norm(pole, axis=-1, keepdims=True), 1e-9)
-        pole += strength * (need / gap_m)[:, None] * perp(sign * u)
+        pole += strength / gap_m * perp(sign * push)
         j[:, k] = ct.two_bone_ik(j[:, h], j[:, a], *_lengths(j, s), pole)
     return Motion(j, motion.fps, motion.joint_names)
 

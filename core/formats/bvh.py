@@ -33,6 +33,7 @@ from .. import skeleton_maps as smaps
 from ..errors import ChoreoInputError
 from ..fileio import atomic_path
 from ..motion import Motion
+from ..rotations import rotation_between
 
 _AXES = {"x": 0, "y": 1, "z": 2}
 _POS = ("xposition", "yposition", "zposition")
@@ -439,32 +440,6 @@ def load_bvh_motion(path: str | os.PathLike, scale: float | None = None,
 def _unit(v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     n = np.linalg.norm(v, axis=-1, keepdims=True)
     return v / np.maximum(n, 1e-12), n[..., 0]
-
-
-def rotation_between(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Smallest rotations (T, 3, 3) turning direction ``a`` (3,) into ``b`` (T, 3).
-
-    Zero-length ``b`` gives the identity; opposite directions turn by 180
-    degrees about an axis perpendicular to ``a``.
-    """
-    a, _ = _unit(np.asarray(a, dtype=np.float64))
-    b, nb = _unit(np.asarray(b, dtype=np.float64))
-    a = np.broadcast_to(a, b.shape)
-    v = np.cross(a, b)
-    c = np.sum(a * b, axis=-1)
-    k = np.zeros(b.shape[:-1] + (3, 3))
-    k[..., 0, 1], k[..., 0, 2], k[..., 1, 2] = -v[..., 2], v[..., 1], -v[..., 0]
-    k[..., 1, 0], k[..., 2, 0], k[..., 2, 1] = v[..., 2], -v[..., 1], v[..., 0]
-    eye = np.eye(3)
-    r = eye + k + (k @ k) / np.maximum(1.0 + c, 1e-12)[..., None, None]
-    flip = c < -1.0 + 1e-9
-    if flip.any():
-        # Axis perpendicular to a: a x (the coordinate axis least aligned with a).
-        e = np.eye(3)[np.argmin(np.abs(a[flip]), axis=-1)]
-        ax, _ = _unit(np.cross(a[flip], e))
-        r[flip] = 2.0 * ax[..., :, None] * ax[..., None, :] - eye
-    r[nb < 1e-12] = eye
-    return r
 
 
 def best_rotation(src: np.ndarray, dst: np.ndarray) -> np.ndarray:

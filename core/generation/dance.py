@@ -5,7 +5,10 @@ Saved as an ``.npz`` that is also a plain Choreo motion file (format 1 of
 ``units``, ``format_version``), so :func:`choreo.core.formats.load_motion`
 reads it; the extra arrays are ``beats``, ``downbeats``, ``sections``,
 ``audio_path`` ("" when none), ``audio_start``, ``tempo``, ``model``,
-``seed``, ``energy`` and ``dance_version``.
+``seed``, ``energy`` and ``dance_version``; a dance made with an energy
+curve also has ``energy_times`` and ``energy_values`` (float64, seconds into the
+song file and multipliers). Files without them (older ones) read as before, and
+older readers ignore them.
 """
 
 from __future__ import annotations
@@ -20,10 +23,14 @@ from ..errors import ChoreoInputError
 from ..fileio import atomic_path
 from ..formats.npz import FORMAT_VERSION
 from ..motion import Motion
+from .energy import EnergyCurve
 
 DANCE_VERSION = 1
 _EXTRA = ("beats", "downbeats", "sections", "audio_path", "audio_start", "tempo", "model", "seed",
           "energy", "dance_version")
+#: Written only when the dance was made with an :class:`EnergyCurve`, and when its
+#: sections are labelled (older files have neither).
+OPTIONAL = ("energy_times", "energy_values", "section_labels")
 
 
 @dataclass(kw_only=True)
@@ -46,6 +53,12 @@ class DanceMusic:
         Weights name (registry) or file.
     seed : int
     energy : float
+        The energy multiplier; with a curve, its mean over the dance's frames.
+    energy_curve : EnergyCurve or None
+        The curve the dance was made with (times in seconds into the song file), if any.
+    section_labels : tuple of str
+        One label per section, equal for sections that sound alike (A, B, A, …);
+        empty when unknown (then they read A, B, C… in order).
     """
 
     beats: np.ndarray
@@ -57,6 +70,8 @@ class DanceMusic:
     model: str
     seed: int
     energy: float
+    energy_curve: EnergyCurve | None = None
+    section_labels: tuple[str, ...] = ()
 
 
 @dataclass
@@ -83,8 +98,13 @@ def save_dance(dance: Dance, path: str | os.PathLike) -> None:
 
 def music_arrays(dance: DanceMusic) -> dict[str, np.ndarray]:
     """The :class:`DanceMusic` fields of a dance (3D or 2D) as .npz arrays."""
-    return dict(beats=np.asarray(dance.beats, np.float64), downbeats=np.asarray(dance.downbeats, np.float64),
-                sections=np.asarray(dance.sections, np.float64),
+    curve = dance.energy_curve
+    extra = {} if curve is None else dict(energy_times=np.asarray(curve.times_s, np.float64),
+                                          energy_values=np.asarray(curve.values, np.float64))
+    if dance.section_labels:
+        extra["section_labels"] = np.array(list(dance.section_labels), dtype=str)
+    return dict(extra, beats=np.asarray(dance.beats, np.float64),
+                downbeats=np.asarray(dance.downbeats, np.float64), sections=np.asarray(dance.sections, np.float64),
                 audio_path=np.array(dance.audio_path or "", dtype=str),
                 audio_start=np.float64(dance.audio_start), tempo=np.float64(dance.tempo),
                 model=np.array(str(dance.model), dtype=str), seed=np.int64(dance.seed),
@@ -93,12 +113,25 @@ def music_arrays(dance: DanceMusic) -> dict[str, np.ndarray]:
 
 def music_fields(data: dict, path) -> dict:
     """The inverse of :func:`music_arrays`, checked: the :class:`DanceMusic` keyword arguments."""
-    out = {}
+    out = {"energy_curve": None}
+    if "energy_times" in data or "energy_values" in data:
+        if not ("energy_times" in data and "energy_values" in data):
+            raise ChoreoInputError(path, "energy curve needs both energy_times and energy_values")
+        try:
+            out["energy_curve"] = EnergyCurve(np.atleast_1d(data["energy_times"]),
+                                              np.atleast_1d(data["energy_values"]))
+        except ChoreoInputError as e:
+            raise ChoreoInputError(path, f"energy curve {e.problem}") from None
     for k in ("beats", "downbeats", "sections"):
         a = np.atleast_1d(data[k]).astype(np.float64)
         if a.ndim != 1 or not np.all(np.isfinite(a)):
             raise ChoreoInputError(path, f"{k} must be a 1-D array of finite times")
         out[k] = a
+    if "section_labels" in data:
+        labels = tuple(str(x) for x in np.atleast_1d(data["section_labels"]))
+        if len(labels) != len(out["sections"]) or not all(labels):
+            raise ChoreoInputError(path, f"section_labels: {len(labels)} labels for {len(out['sections'])} sections")
+        out["section_labels"] = labels
     return dict(out, audio_path=str(data["audio_path"]) or None, audio_start=float(data["audio_start"]),
                 tempo=float(data["tempo"]), model=str(data["model"]), seed=int(data["seed"]),
                 energy=float(data["energy"]))
@@ -120,7 +153,7 @@ def load_dance(path: str | os.PathLike) -> Dance:
     motion = load_npz_motion(path)  # checks joints, names, units, finiteness
     try:
         with np.load(path, allow_pickle=False) as f:
-            data = {k: f[k] for k in f.files if k in _EXTRA}
+            data = {k: f[k] for k in f.files if k in _EXTRA + OPTIONAL}
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as e:
         raise ChoreoInputError(path, f"cannot read as .npz: {e}") from None
     missing = [k for k in _EXTRA if k not in data]

@@ -10,7 +10,8 @@ pixels for :func:`~choreo.core.formats.openpose.write_openpose`.
 Saved as an ``.npz`` with ``keypoints`` (T, 18, 2), ``layout``
 ("openpose18"), ``units`` ("m"), ``fps`` and the dance's ``beats``,
 ``downbeats``, ``sections``, ``audio_path``, ``audio_start``, ``tempo``,
-``model``, ``seed``, ``energy`` and ``pose2d_version``. It has no ``joints``,
+``model``, ``seed``, ``energy`` and ``pose2d_version`` (and, made with an energy
+curve, ``energy_times`` and ``energy_values``). It has no ``joints``,
 so motion readers refuse it with a message naming the file.
 """
 
@@ -28,7 +29,7 @@ import numpy as np
 from ..errors import ChoreoInputError
 from ..fileio import atomic_path
 from ..formats.openpose import Pose2D, project_front
-from .dance import DanceMusic, music_arrays, music_fields
+from .dance import OPTIONAL, DanceMusic, music_arrays, music_fields
 
 POSE2D_VERSION = 1
 LAYOUT = "openpose18"
@@ -93,7 +94,7 @@ def load_dance2d(path: str | os.PathLike) -> Dance2D:
         raise ChoreoInputError(path, "no such file")
     try:
         with np.load(path, allow_pickle=False) as f:
-            data = {k: f[k] for k in f.files if k in _KEYS}
+            data = {k: f[k] for k in f.files if k in _KEYS + OPTIONAL}
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as e:
         raise ChoreoInputError(path, f"cannot read as .npz: {e}") from None
     missing = [k for k in _KEYS if k not in data]

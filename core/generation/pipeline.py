@@ -23,7 +23,9 @@ Energy: the generator is conditioned on the target log energy of the motion;
 is ``energy_stats[0] + log(energy)``, normalised with ``energy_stats``, and the
 song's level moves it over time (:func:`~choreo.core.models.conditioning.loudness_curve`
 × :func:`~choreo.core.models.conditioning.level_gain`): the dance is
-bigger where the music is louder.
+bigger where the music is louder. ``energy`` may also be an
+:class:`~.energy.EnergyCurve` (multipliers at seconds into the song file): each
+frame then gets ``log(energy(t))`` at its own file time ``t`` (:func:`_features`).
 Noise: :func:`~choreo.core.models.conditioning.smooth_noise` of the seed at the
 frame's absolute position in the file, its knots a whole number of beats apart
 (:func:`~choreo.core.models.conditioning.musical_noise_period`), so the same
@@ -53,6 +55,8 @@ from ..errors import ChoreoInputError
 from ..progress import ProgressFn, report, scaled
 from .dance import Dance
 from .dance2d import Dance2D
+# ENERGY_RANGE and check_energy live in .energy (one check for a number and a curve); kept importable here
+from .energy import ENERGY_RANGE, EnergyCurve, check_energy, log_energy, mean_energy  # noqa: F401
 from .runtime import ENCODE_CHUNK, GeneratorRuntime, runtime_from_file
 from ..cleanup import StagePlan
 from ..models.conditioning import level_gain, loudness_curve, musical_noise_period, smooth_noise
@@ -60,8 +64,6 @@ from .windows import OVERLAP_SECONDS, WINDOW_SECONDS, generate_features, window_
 
 #: Peak below this (about -80 dBFS) is silence: there is nothing to dance to.
 SILENCE_PEAK = 1e-4
-#: Energy multiplier range accepted (×0.1 to ×10 the corpus's mean squared speed).
-ENERGY_RANGE = (0.1, 10.0)
 #: Seeds accepted (inclusive): every one is stored exactly by a dance file's int64.
 SEED_RANGE = (0, 2**63 - 1)
 _CACHE: dict[tuple[str, str], GeneratorRuntime] = {}
@@ -214,7 +216,7 @@ def _grid(beat_grid):
 
 # -- generation -------------------------------------------------------------------
 
-def generate_dance(audio: str | os.PathLike, *, weights=None, seed: int = 0, energy: float = 1.0,
+def generate_dance(audio: str | os.PathLike, *, weights=None, seed: int = 0, energy: float | EnergyCurve = 1.0,
                    start: float | None = None, end: float | None = None, beat_grid=None,
                    stage: StagePlan | None = None, progress: ProgressFn | None = None) -> Dance:
     """Generate a dance for an audio file.
@@ -228,9 +230,11 @@ def generate_dance(audio: str | os.PathLike, *, weights=None, seed: int = 0, ene
     seed : int
         Same seed, same song, same weights → the same dance; ``0 <= seed < 2**63``
         (:data:`SEED_RANGE`, what the dance file stores).
-    energy : float
-        Multiplier of the corpus's mean squared joint speed (0.1–10; 1 = typical).
-        Seed and energy are checked before any file is read.
+    energy : float or EnergyCurve
+        Multiplier of the corpus's mean squared joint speed (0.1–10; 1 = typical),
+        or an :class:`~.energy.EnergyCurve` of multipliers over seconds into the
+        file (the dance records its mean over the dance's frames as ``energy``, and
+        the curve as ``energy_curve``). Seed and energy are checked before any file is read.
     start, end : float or None
         Seconds into the file (None = its start / end).
     beat_grid : str, Path, BeatMap or None
@@ -255,7 +259,7 @@ def generate_dance(audio: str | os.PathLike, *, weights=None, seed: int = 0, ene
     return _generate_file(audio, "3d", weights, seed, energy, start, end, beat_grid, progress, stage)
 
 
-def generate_pose2d(audio: str | os.PathLike, *, weights=None, seed: int = 0, energy: float = 1.0,
+def generate_pose2d(audio: str | os.PathLike, *, weights=None, seed: int = 0, energy: float | EnergyCurve = 1.0,
                     start: float | None = None, end: float | None = None, beat_grid=None,
                     progress: ProgressFn | None = None) -> Dance2D:
     """Front-view OpenPose-18 keypoints for an audio file, from a 2D generator.
@@ -312,8 +316,9 @@ def _check_mode(runtime: GeneratorRuntime, model: str, mode: str) -> None:
 
 def generate_from_samples(y: np.ndarray, sr: int, *, beats=None, downbeats=None, audio_path: str | None = None,
                           audio_start: float = 0.0, beat_grid=None, weights=None, seed: int = 0,
-                          energy: float = 1.0, start: float | None = None, end: float | None = None,
-                          stage: StagePlan | None = None, progress: ProgressFn | None = None) -> Dance:
+                          energy: float | EnergyCurve = 1.0, start: float | None = None,
+                          end: float | None = None, stage: StagePlan | None = None,
+                          progress: ProgressFn | None = None) -> Dance:
     """Generate a dance for mono samples ``y`` at ``sr`` Hz (resampled to the
     model's rate when needed).
 
@@ -325,8 +330,9 @@ def generate_from_samples(y: np.ndarray, sr: int, *, beats=None, downbeats=None,
     else the beats of the part are tracked. ``audio_path`` is recorded in the
     dance and names the audio in error messages; ``audio_start`` is the file
     time of ``y[0]`` (the dance records where its part starts). ``weights``
-    may also be a loaded :class:`~.runtime.GeneratorRuntime`. Other parameters
-    as :func:`generate_dance`.
+    may also be a loaded :class:`~.runtime.GeneratorRuntime`. An
+    :class:`~.energy.EnergyCurve` ``energy`` is in file seconds: ``y[0]`` is at
+    ``audio_start``. Other parameters as :func:`generate_dance`.
     """
     seed, energy = check_seed(seed), check_energy(energy)  # before the weights are read
     stage = (stage or StagePlan()).checked()
@@ -402,11 +408,15 @@ def _generate(y, sr, *, beats, downbeats, grid, start, end, name, audio_path, au
             tempo = 60.0 / float(np.median(np.diff(beats))) if len(beats) > 1 else 0.0
         meter = meter or _meter(beats, downbeats)
     key = (np.asarray(beats, np.float64).tobytes(), np.asarray(downbeats, np.float64).tobytes(), meter)
-    sections = _recent("sections", (song, key), lambda: _sections(part, sr, tempo, beats, downbeats, meter)).copy()
+    sections, labels = _recent("sections", (song, key), lambda: _sections(part, sr, tempo, beats, downbeats, meter))
+    sections = sections.copy()
     report(progress, 0.6, "sections")
 
-    music = dict(beats=beats, downbeats=downbeats, sections=sections, audio_path=audio_path,
-                 audio_start=audio_start + offset, tempo=float(tempo), model=model, seed=seed, energy=energy)
+    frame_times = audio_start + np.arange(a, b) / cfg.fps  # file seconds of the dance's frames
+    music = dict(beats=beats, downbeats=downbeats, sections=sections, section_labels=labels, audio_path=audio_path,
+                 audio_start=audio_start + offset, tempo=float(tempo), model=model, seed=seed,
+                 energy=mean_energy(energy, frame_times),
+                 energy_curve=energy if isinstance(energy, EnergyCurve) else None)
     if mode == "2d":
         keypoints, _ = generate_keypoints(runtime, y, sr, seed=seed, energy=energy, audio_start=audio_start,
                                           frames=(a, b), name=name, tempo=tempo, downbeat=_first(downbeats, beats),
@@ -421,7 +431,8 @@ def _generate(y, sr, *, beats, downbeats, grid, start, end, name, audio_path, au
     return Dance(motion=motion, **music)
 
 
-def generate_motion(runtime: GeneratorRuntime, y: np.ndarray, sr: int, *, seed: int = 0, energy: float = 1.0,
+def generate_motion(runtime: GeneratorRuntime, y: np.ndarray, sr: int, *, seed: int = 0,
+                    energy: float | EnergyCurve = 1.0,
                     audio_start: float = 0.0, frames: tuple[int, int] | None = None,
                     name: str = "audio samples", tempo: float | None = None, downbeat: float | None = None,
                     stage: StagePlan | None = None, beats=None, progress: ProgressFn | None = None):
@@ -432,7 +443,9 @@ def generate_motion(runtime: GeneratorRuntime, y: np.ndarray, sr: int, *, seed: 
     no input checks beyond the model's output. ``tempo`` (BPM) and ``downbeat`` (s from
     the first frame asked for) put the seed's noise knots on the beat, counted from a
     downbeat (:func:`~choreo.core.models.conditioning.musical_noise_period`);
-    ``beats`` (s from the first frame asked for) are where the dance's accents go."""
+    ``beats`` (s from the first frame asked for) are where the dance's accents go.
+    ``energy``: a multiplier or an :class:`~.energy.EnergyCurve` in file seconds
+    (``y[0]`` at ``audio_start``)."""
     _check_mode(runtime, getattr(runtime, "name", name), "3d")
     feats, keep, plan = _features(runtime, y, sr, seed=seed, energy=energy, audio_start=audio_start,
                                   frames=frames, tempo=tempo, downbeat=downbeat, progress=progress)
@@ -440,7 +453,8 @@ def generate_motion(runtime: GeneratorRuntime, y: np.ndarray, sr: int, *, seed: 
 
 
 def generate_keypoints(runtime: GeneratorRuntime, y: np.ndarray, sr: int, *, seed: int = 0,
-                       energy: float = 1.0, audio_start: float = 0.0, frames: tuple[int, int] | None = None,
+                       energy: float | EnergyCurve = 1.0, audio_start: float = 0.0,
+                       frames: tuple[int, int] | None = None,
                        name: str = "audio samples", tempo: float | None = None, downbeat: float | None = None,
                        progress: ProgressFn | None = None):
     """The model part of 2D generation: ((T, 18, 2) front-view keypoints, window plan)."""
@@ -455,14 +469,16 @@ def generate_keypoints(runtime: GeneratorRuntime, y: np.ndarray, sr: int, *, see
     return decode_2d(feats), plan
 
 
-def _features(runtime: GeneratorRuntime, y: np.ndarray, sr: int, *, seed: int, energy: float,
+def _features(runtime: GeneratorRuntime, y: np.ndarray, sr: int, *, seed: int, energy: float | EnergyCurve,
               audio_start: float, frames: tuple[int, int] | None, progress: ProgressFn | None,
               tempo: float | None = None, downbeat: float | None = None):
     """``(features, keep, plan)``: blended, denormalised pose features of frames
     ``frames`` (default all) of the song ``y`` and the frames the smoothing
     reaches either side (``features[keep]`` are the frames asked for), and the
     windows run. The windows are the whole song's, so the features equal the
-    whole song's wherever they are computed."""
+    whole song's wherever they are computed. Each frame ``k``'s energy condition is
+    ``log(energy(t)) / energy_stats[1] + gain × level[k]`` with ``t = audio_start +
+    k / fps`` its file second (one number: the same at every frame)."""
     from ..audio.features import n_frames
 
     cfg = runtime.cfg
@@ -482,7 +498,8 @@ def _features(runtime: GeneratorRuntime, y: np.ndarray, sr: int, *, seed: int, e
     level = _recent("loudness", (key[0], cfg.fps), lambda: loudness_curve(y, sr, cfg.fps, T))
     cond = np.empty((c1 - c0, cfg.cond_dim), np.float32)
     gain = level_gain(getattr(runtime, "meta", {}).get("training"))
-    cond[:, 0] = math.log(energy) / float(runtime.energy_stats[1]) + gain * level[c0:c1]
+    times = audio_start + np.arange(c0, c1) / cfg.fps  # file seconds of the frames run
+    cond[:, 0] = log_energy(energy, times) / float(runtime.energy_stats[1]) + gain * level[c0:c1]
     offset = int(round(audio_start * cfg.fps))
     period = musical_noise_period(tempo, cfg)
     if period is not None:  # knots on the song's pulse: a downbeat's phase, counted from the file's start
@@ -509,20 +526,6 @@ def check_seed(seed) -> int:
     return s
 
 
-def check_energy(energy) -> float:
-    """``energy`` as a float in :data:`ENERGY_RANGE`, else :class:`ChoreoInputError`."""
-    if isinstance(energy, bool):
-        raise ChoreoInputError("energy", f"must be a number, not {energy!r}")
-    try:
-        e = float(energy)
-    except (TypeError, ValueError, OverflowError):
-        raise ChoreoInputError("energy", f"must be a number, not {energy!r}") from None
-    lo, hi = ENERGY_RANGE
-    if not (math.isfinite(e) and lo <= e <= hi):
-        raise ChoreoInputError("energy", f"{e} is out of range ({lo}–{hi}; 1 = the corpus's typical energy)")
-    return e
-
-
 def _first(downbeats, beats) -> float | None:
     """The first downbeat (else beat) time, or None: where the seed's knots are counted from."""
     for times in (downbeats, beats):
@@ -538,14 +541,15 @@ def _meter(beats: np.ndarray, downbeats: np.ndarray) -> int:
     return int(np.median(per_bar)) if len(per_bar) else 4
 
 
-def _sections(y, sr, tempo, beats, downbeats, meter) -> np.ndarray:
+def _sections(y, sr, tempo, beats, downbeats, meter) -> tuple[np.ndarray, tuple[str, ...]]:
+    """(section start times, their labels: equal letters for sections that sound alike)."""
     from ..audio.beats import BeatMap
     from ..audio.sections import find_sections
 
     if len(downbeats) < 8:  # find_sections needs 2 x 4 bars to split a song
-        return np.zeros(1)
+        return np.zeros(1), ("A",)
     secs = find_sections(y, sr, BeatMap(tempo, np.asarray(beats), np.asarray(downbeats), meter))
-    return np.array([float(s) for s, _, _ in secs], np.float64)
+    return np.array([float(s) for s, _, _ in secs], np.float64), tuple(str(lab) for _, _, lab in secs)
 
 
 # The generator's frame-to-frame jitter (mean joint acceleration ≈17 m/s² against
