@@ -248,6 +248,8 @@ def _summary(dance, report) -> str:
     bits = [f"{dance.motion.duration:.1f} s dance", f"{dance.tempo:.0f} BPM", f"on {report['armature']}"]
     if n is not None:
         bits.append(f"{n} keys")
+    if report.get("poses"):   # Regenerate Range / Fill Between Keys through the animator's keys
+        bits.append(f"through {report['poses']} of your poses (joint error ≤ {100 * report['pose_error_m']:.1f} cm)")
     return "Choreo: " + ", ".join(bits)
 
 

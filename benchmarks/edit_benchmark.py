@@ -129,14 +129,16 @@ def main(argv=None) -> int:
         finally:
             choreo.unregister()
     print(f"{args.seeds} seeds; medians (max)")
-    print("| edit | speed / p99 at the seams | acceleration / p99 | foot slide cm/s (kept dance) | pose error |")
+    print("| edit | speed / p99 at the seams | acceleration / p99 | foot slide cm/s | pose error |")
     print("|---|---|---|---|---|")
     for name in runs[0]:
         r = [x[name] for x in runs]
         seams = np.array([x["seams"] for x in r])          # (seeds, 2, 2)
         v, a = seams[..., 0].max(1), seams[..., 1].max(1)
-        sl = (f"{np.median([x['slide'] for x in r]):.1f} ({np.median([x['kept_slide'] for x in r]):.1f})"
-              if "kept_slide" in r[0] else f"{np.median([x['slide'] for x in r]):.1f}" if "slide" in r[0] else "–")
+        slides = [x["slide"] for x in r] if "slide" in r[0] else None
+        sl = "–" if slides is None else f"{np.median(slides):.1f} (max {max(slides):.1f})"
+        if "kept_slide" in r[0]:
+            sl += f"; kept {np.median([x['kept_slide'] for x in r]):.1f}"
         pe = f"{max(x['pose_error_cm'] for x in r):.3f} cm" if "pose_error_cm" in r[0] else "–"
         print(f"| {name} | {np.median(v):.2f} ({v.max():.2f}) | {np.median(a):.2f} ({a.max():.2f}) | {sl} | {pe} |")
     return 0

@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..core.cleanup.contacts import contact_frames, contact_weights, two_bone_ik
+from ..core.metrics.physical import HEEL_M
 from ..core.rotations import matrix_to_quat, quat_to_matrix, rotation_between
 from .animation import RigAnimation
 
@@ -50,16 +51,22 @@ def replant_legs(anim: RigAnimation, rot: np.ndarray, loc: np.ndarray, source: t
     rot = np.array(rot, np.float64)
     M = np.asarray(to_world, np.float64)
     src = anim.joint_positions(*source) @ M.T
+    floor = _floor(anim, src)
     for side in ("l", "r"):
         chain = _chain(anim, side)
         if chain is None:
             continue
         (hip, knee, ankle, toe), (kt, ks, kf) = chain
-        contact = contact_frames(src[:, ankle], fps)
+        P = anim.joint_positions(rot, loc)
+        contact = contact_frames(src[:, ankle], fps) | contact_frames((P @ M.T)[:, ankle], fps)
         if not contact.any():
             continue
-        P = anim.joint_positions(rot, loc)
         goal, toe_goal, move = _held_feet(P @ M.T, src, contact, (hip, knee, ankle, toe), seams)
+        if floor is not None:   # no sole under the new dance's floor (a seam's fade can tilt a toe into it)
+            low = np.minimum(goal[:, 2] - HEEL_M, toe_goal[:, 2]) < floor - 1e-4
+            goal[:, 2] = np.maximum(goal[:, 2], floor + HEEL_M)
+            toe_goal[:, 2] = np.maximum(toe_goal[:, 2], floor)
+            move = move | low
         inv = np.linalg.inv(M).T
         goal, toe_goal = goal @ inv, toe_goal @ inv
         if not move.any():
@@ -120,6 +127,18 @@ def _held_feet(P: np.ndarray, src: np.ndarray, contact: np.ndarray, joints, seam
         goal[sel] += w[sel, None] * (a - goal[sel])
         toe_goal[sel] += w[sel, None] * (t - toe_goal[sel])
     return goal, toe_goal, w > 0
+
+
+def _floor(anim: RigAnimation, src: np.ndarray) -> float | None:
+    """World height of the ``src`` dance's floor: the 5th percentile of its lower sole (the
+    toe, or the heel :data:`~choreo.core.metrics.physical.HEEL_M` under the ankle)."""
+    soles = []
+    for side in ("l", "r"):
+        chain = _chain(anim, side)
+        if chain is not None:
+            (_, _, ankle, toe), _ = chain
+            soles.append(np.minimum(src[:, ankle, 2] - HEEL_M, src[:, toe, 2]))
+    return float(np.percentile(np.min(soles, axis=0), 5)) if soles else None
 
 
 def _armature_rotations(anim: RigAnimation, rot: np.ndarray, loc: np.ndarray) -> np.ndarray:

@@ -114,15 +114,6 @@ def prepare_range(arm_obj, anim: RigAnimation, channels, frames: np.ndarray, rot
     if lock_travel:
         loc = _eval(curves[4 * n_bones:], frames)
 
-    legs_free = not any(bonegroups.bone_group(anim, b) == "legs" for b in locked_bones)
-    if legs_free and (before or after or lock_travel):
-        # the hips now go where the kept dance (or its seams) put them, not where the new legs
-        # stepped: hold each foot still while the new dance plants it (:mod:`.legs`)
-        from .legs import replant_legs
-
-        rot = replant_legs(anim, rot, loc, generated, np.array(arm_obj.matrix_world)[:3, :3], scene_fps,
-                           seams=(before, after))
-
     # The animator's poses inside the range: every channel of a bone (or the location)
     # as the current action plays it on the frames where any of them has their key.
     poses: dict = {"rot": {}}
@@ -149,9 +140,19 @@ def prepare_range(arm_obj, anim: RigAnimation, channels, frames: np.ndarray, rot
             poses["loc"] = (at - f0, values)
         else:
             poses["rot"][b] = (at - f0, values)
+    root = anim.bone_names.index(anim.root_bone)
     if n_poses:
-        rot, loc = pass_through(rot, loc, poses, anim.bone_names.index(anim.root_bone), reach,
-                                pinned_start=before, pinned_end=after)
+        rot, loc = pass_through(rot, loc, poses, root, reach, pinned_start=before, pinned_end=after)
+    legs_free = not any(bonegroups.bone_group(anim, b) == "legs" for b in locked_bones)
+    if legs_free and (before or after or lock_travel or n_poses):
+        # the hips now go where the kept dance, its seams or the animator's poses put them, not
+        # where the new legs stepped: hold each foot still while the new dance plants it (:mod:`.legs`)
+        from .legs import replant_legs
+
+        rot = replant_legs(anim, rot, loc, generated, np.array(arm_obj.matrix_world)[:3, :3], scene_fps,
+                           seams=(before, after))
+        if n_poses:   # posed leg bones back on their poses (the others' offsets are now zero)
+            rot, loc = pass_through(rot, loc, poses, root, reach, pinned_start=before, pinned_end=after)
 
     outside, animator = [], []
     for c, fc in enumerate(curves):

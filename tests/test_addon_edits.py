@@ -14,7 +14,7 @@ pytestmark = pytest.mark.blender
 import choreo  # noqa: E402
 from choreo.core import skeleton as sk  # noqa: E402
 from choreo.core.audio.demo import write_demo_wav  # noqa: E402
-from choreo.core.metrics.physical import feet_scores  # noqa: E402
+from choreo.core.metrics.physical import feet_scores, sole_heights  # noqa: E402
 from choreo.core.motion import Motion  # noqa: E402
 from choreo.core.rotations import quat_multiply, rotvec_to_quat  # noqa: E402
 from choreo.rigs.floor import posed_heads  # noqa: E402
@@ -151,6 +151,8 @@ def test_locked_groups_are_kept_and_feet_stay_planted(danced):
         x1 = posed_heads(sc, arm, FRAMES)
         names = [pb.name for pb in arm.pose.bones]
         order = [names.index(j) for j in sk.JOINT_NAMES]
+        soles = sole_heights(x1[199:400][:, order])
+        assert soles.min() > sole_heights(x0[:, order]).min() - 0.01   # no foot under the floor
         return [feet_scores(Motion(x[199:400][:, order], fps=30.0))["slide_cm_s"] for x in (x0, x1)]
 
     kept, free = slide(set())
@@ -159,8 +161,8 @@ def test_locked_groups_are_kept_and_feet_stay_planted(danced):
           f"regenerated under the kept travel {travel:.1f}")
     # (without re-planting the regenerated legs slid 3 x the kept dance's feet; the planted feet
     # now hold, what is left is low swinging feet and the seams' fades)
-    assert free <= 2.0 * kept
-    assert travel <= 2.5 * kept
+    assert free <= 1.75 * kept
+    assert travel <= 1.75 * kept
 
 
 def test_impossible_edits_are_refused_with_the_scene_unchanged(danced):
