@@ -53,6 +53,7 @@ class Plan:
     pack_sound: str | None = None    # name of the strip's sound to pack on success (Pack Audio)
     timings: dict = field(default_factory=dict)
     stage: object = None             # a StagePlan: turn, travel, stage size
+    keep_grid: str | None = None     # name of the sound to keep the tracked beat grid on (addon.beat_grid)
     locks: tuple = ()                # bone groups a range keeps as they are (rigs.bonegroups)
     follow_keys: bool = True         # a range passes through the animator's keys inside it
     energy_curve: object | None = None  # an EnergyCurve (file seconds) when scene.choreo.energy is keyed
@@ -129,11 +130,19 @@ def make_plan(context, frame_range=None) -> Plan:
     bone_map = check_armature(target) if target is not None else None
     if frame_range is not None and target is None:
         raise ChoreoInputError("Armature", "Regenerate Range needs a target armature that already dances")
-    grid = None
+    grid, keep_grid = None, None
     if settings.beats_file:
         from ..core.audio.grid import read_beat_grid
 
         grid = read_beat_grid(bpy.path.abspath(settings.beats_file))
+    else:   # the grid kept on the sound (tracked before, perhaps fixed: the panel shows it)
+        from .beat_grid import covers, grid_of, stored
+
+        kept = stored(strip.sound)
+        if kept is not None and covers(kept, audio.offset, audio.duration):
+            grid = grid_of(kept)
+        elif strip.sound is not None and strip.sound.library is None:
+            keep_grid = strip.sound.name   # tracked now: kept on the sound on success
     from .energy import plan_energy
 
     energy, curve = plan_energy(context.scene, audio)  # keyed Energy: its F-curve under the strip
@@ -142,7 +151,7 @@ def make_plan(context, frame_range=None) -> Plan:
                 energy=energy, energy_curve=curve, key_mode=settings.key_mode.lower(),
                 stage=StagePlan(float(settings.turn), float(settings.travel), float(settings.stage_size)).checked(),
                 tolerance=float(settings.tolerance), frame_range=frame_range, beat_grid=grid,
-                pack_sound=pack, timings={"read_audio_s": time.perf_counter() - t0})
+                pack_sound=pack, keep_grid=keep_grid, timings={"read_audio_s": time.perf_counter() - t0})
 
 
 # --- step 2: generate (bpy-free, may run in a thread) ------------------------
@@ -191,7 +200,7 @@ def apply_plan(context, plan: Plan, dance, progress=None) -> dict:
     before = _snapshot()
     frames = (scene.frame_start, scene.frame_end)
     t0 = time.perf_counter()
-    packed = None
+    packed, forget_grid = None, None
     try:
         if plan.pack_sound is not None:  # first: a file that can't be packed changes nothing else
             sound = bpy.data.sounds.get((plan.pack_sound, None))
@@ -216,7 +225,14 @@ def apply_plan(context, plan: Plan, dance, progress=None) -> dict:
             f0 = int(round(plan.audio.frame_start))
             scene.frame_start = f0
             scene.frame_end = f0 + max(1, int(round(dance.motion.duration * plan.audio.scene_fps))) - 1
+        sound = bpy.data.sounds.get((plan.keep_grid, None)) if plan.keep_grid else None
+        if sound is not None:
+            from .beat_grid import keep_tracked
+
+            forget_grid = keep_tracked(sound, dance, plan.audio)
     except BaseException:
+        if forget_grid is not None:
+            forget_grid()
         _rollback(before)
         scene.frame_start, scene.frame_end = frames
         if packed is not None:

@@ -14,6 +14,9 @@ def _draw(layout, context) -> None:
     if s.model == "FILE":
         col.prop(s, "weights_file")
     col.prop(s, "beats_file")
+    from .beat_grid import draw as draw_grid
+
+    draw_grid(col, context)
     row = col.row(align=True)
     row.prop(s, "seed")
     row.prop(s, "energy")

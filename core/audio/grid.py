@@ -98,3 +98,77 @@ def grid_part(grid: BeatMap, start: float, duration: float) -> BeatMap:
 
     return BeatMap(tempo=float(grid.tempo), beats=part(grid.beats), downbeats=part(grid.downbeats),
                    meter=int(grid.meter))
+
+
+# -- fixes a choreographer makes in one step ---------------------------------------------
+
+#: What :func:`fix_grid` can do to a beat grid.
+FIXES = ("halve", "double", "earlier", "later")
+
+
+def _first_downbeat_index(grid: BeatMap) -> int:
+    """Index in ``grid.beats`` of the beat nearest the first downbeat (0 without downbeats)."""
+    if not len(grid.downbeats) or not len(grid.beats):
+        return 0
+    return int(np.argmin(np.abs(grid.beats - grid.downbeats[0])))
+
+
+def _bars(beats: np.ndarray, first: int, meter: int) -> np.ndarray:
+    """Every ``meter``-th beat, counted from beat index ``first`` (and back to the start)."""
+    return beats[first % meter::meter].copy() if len(beats) else beats.copy()
+
+
+def fix_grid(grid: BeatMap, fix: str | None = None, *, meter: int | None = None) -> BeatMap:
+    """``grid`` with one fix a choreographer asks for (times unchanged in unit: seconds).
+
+    Parameters
+    ----------
+    grid : BeatMap
+    fix : {"halve", "double", "earlier", "later"} or None
+        ``halve``: every other beat is dropped (the tracker counted the off-beats; the
+        beats that carry the downbeats stay); ``double``: a beat is added half-way
+        between each two (the tracker counted half notes); ``earlier`` / ``later``: the bar lines move one beat earlier / later.
+        Halving or doubling keeps the first downbeat and ``meter`` beats to the bar.
+    meter : int or None
+        Beats to the bar (2–16), counted from the first downbeat.
+
+    Returns
+    -------
+    BeatMap
+        Tempo scaled by halving or doubling (tempo changes too).
+
+    Raises
+    ------
+    ChoreoInputError
+        An unknown fix, a meter out of range, or halving a grid of fewer than four beats.
+    """
+    if fix is not None and fix not in FIXES:
+        raise ChoreoInputError("beat grid", f"fix must be one of {', '.join(FIXES)}, not {fix!r}")
+    m = int(grid.meter if meter is None else meter)
+    if not (_whole(m) and METER_RANGE[0] <= m <= METER_RANGE[1]):
+        raise ChoreoInputError("beat grid", f"meter must be {METER_RANGE[0]}–{METER_RANGE[1]} beats to the bar, "
+                                            f"not {meter!r}")
+    beats = np.asarray(grid.beats, np.float64)
+    first = _first_downbeat_index(grid)
+    tempo, changes = float(grid.tempo), list(grid.tempo_changes)
+    if fix == "halve":
+        if len(beats) < 4:
+            raise ChoreoInputError("beat grid", f"has {len(beats)} beats: too few to halve")
+        beats, first = beats[first % 2::2].copy(), first // 2
+        tempo, changes = tempo / 2, [(t, b / 2) for t, b in changes]
+    elif fix == "double":
+        if len(beats) >= 2:
+            mid = (beats[:-1] + beats[1:]) / 2
+            full = np.empty(2 * len(beats) - 1)
+            full[0::2], full[1::2] = beats, mid
+            beats, first = full, 2 * first
+        tempo, changes = tempo * 2, [(t, b * 2) for t, b in changes]
+    elif fix in ("earlier", "later"):
+        first += -1 if fix == "earlier" else 1
+    return BeatMap(tempo=tempo, beats=beats, downbeats=_bars(beats, first, m), meter=m, tempo_changes=changes)
+
+
+def grid_to_dict(grid: BeatMap) -> dict:
+    """A beat-grid JSON object :func:`beat_grid_from_dict` reads back (seconds, exact)."""
+    return {"beats": [float(t) for t in grid.beats], "downbeats": [float(t) for t in grid.downbeats],
+            "meter": int(grid.meter), "bpm": float(grid.tempo)}

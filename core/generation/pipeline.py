@@ -406,7 +406,7 @@ def _generate(y, sr, *, beats, downbeats, grid, start, end, name, audio_path, au
     else:
         if tempo is None:
             tempo = 60.0 / float(np.median(np.diff(beats))) if len(beats) > 1 else 0.0
-        meter = meter or _meter(beats, downbeats)
+        meter = meter or meter_of(beats, downbeats)
     key = (np.asarray(beats, np.float64).tobytes(), np.asarray(downbeats, np.float64).tobytes(), meter)
     sections, labels = _recent("sections", (song, key), lambda: _sections(part, sr, tempo, beats, downbeats, meter))
     sections = sections.copy()
@@ -534,7 +534,8 @@ def _first(downbeats, beats) -> float | None:
     return None
 
 
-def _meter(beats: np.ndarray, downbeats: np.ndarray) -> int:
+def meter_of(beats: np.ndarray, downbeats: np.ndarray) -> int:
+    """Beats to the bar: the median count of beats between downbeats (4 when unknown)."""
     if len(downbeats) < 2 or len(beats) < 2:
         return 4
     per_bar = np.diff(np.searchsorted(beats, downbeats - 1e-6))
