@@ -115,3 +115,10 @@ figures: $(STAMP)
 
 clean:
 	rm -rf out build dist *.egg-info .pytest_cache
+
+# The beat set of issue 13 (docs/beatset.md): MMA songs rendered with FluidSynth into
+# out/beatset (needs the Debian packages mma, fluidsynth, fluid-soundfont-gm), then scored.
+.PHONY: beatset
+beatset: $(STAMP)
+	$(PY) benchmarks/beatset/build.py --out out/beatset --jobs 2
+	$(PY) benchmarks/beatset/score.py --set out/beatset
