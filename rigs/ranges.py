@@ -114,32 +114,9 @@ def prepare_range(arm_obj, anim: RigAnimation, channels, frames: np.ndarray, rot
     if lock_travel:
         loc = _eval(curves[4 * n_bones:], frames)
 
-    # The animator's poses inside the range: every channel of a bone (or the location)
-    # as the current action plays it on the frames where any of them has their key.
-    poses: dict = {"rot": {}}
-    posed = [np.zeros(0, int) for _ in channels]
-    n_poses = 0
-    groups = [(b, slice(4 * b, 4 * b + 4)) for b in range(n_bones)] + [(None, slice(4 * n_bones, 4 * n_bones + 3))]
-    keyed = {b: _posed_at(mine, sl, inside) for b, sl in groups} if follow_keys else {}
-    # a posed bone is posed where the animator sees it: its ancestors (and the root's
-    # location) hold, on that frame, what they played there too
-    for b in list(keyed):
-        if b is not None and len(keyed[b]):
-            for a in _ancestors(anim, b):
-                keyed[a] = np.union1d(keyed[a], keyed[b])
-            keyed[None] = np.union1d(keyed[None], keyed[b])
-    for b, sl in groups if follow_keys else ():
-        at = keyed[b].astype(int)
-        if not len(at) or locked[sl].any() or any(curves[c] is None for c in range(sl.start, sl.stop)):
-            continue
-        values = _eval(curves[sl], at)
-        for c in range(sl.start, sl.stop):
-            posed[c] = at
-        n_poses += len(at)
-        if b is None:
-            poses["loc"] = (at - f0, values)
-        else:
-            poses["rot"][b] = (at - f0, values)
+    poses, posed, n_poses = {"rot": {}}, [np.zeros(0, int) for _ in channels], 0
+    if follow_keys:
+        poses, posed, n_poses = _animator_poses(anim, channels, curves, mine, locked, inside, f0)
     root = anim.bone_names.index(anim.root_bone)
     if n_poses:
         rot, loc = pass_through(rot, loc, poses, root, reach, pinned_start=before, pinned_end=after)
@@ -174,6 +151,38 @@ def prepare_range(arm_obj, anim: RigAnimation, channels, frames: np.ndarray, rot
     posed_frames = np.unique(np.concatenate([p for p in posed] + [np.zeros(0, int)])).astype(int) - f0
     return RangeEdit(rot=rot, loc=loc, outside=outside, copy_whole=copy_whole, locked=locked, old_curves=curves,
                      posed_frames=posed_frames, animator=animator, poses=n_poses)
+
+
+def _animator_poses(anim: RigAnimation, channels, curves, mine, locked, inside, f0: int):
+    """``(poses for :func:`~.edits.pass_through`, per channel the posed frames, count)``: the
+    animator's poses inside the range — every channel of a bone (or the location) as the
+    current action plays it on the frames where any of them has the animator's key. A posed
+    bone is posed where the animator sees it: its ancestors (and the root's location) hold,
+    on that frame, what they played there too. Locked bones are not posed (they are kept)."""
+    n_bones = len(anim.bone_names)
+    poses: dict = {"rot": {}}
+    posed = [np.zeros(0, int) for _ in channels]
+    n_poses = 0
+    groups = [(b, slice(4 * b, 4 * b + 4)) for b in range(n_bones)] + [(None, slice(4 * n_bones, 4 * n_bones + 3))]
+    keyed = {b: _posed_at(mine, sl, inside) for b, sl in groups}
+    for b in list(keyed):
+        if b is not None and len(keyed[b]):
+            for a in _ancestors(anim, b):
+                keyed[a] = np.union1d(keyed[a], keyed[b])
+            keyed[None] = np.union1d(keyed[None], keyed[b])
+    for b, sl in groups:
+        at = keyed[b].astype(int)
+        if not len(at) or locked[sl].any() or any(curves[c] is None for c in range(sl.start, sl.stop)):
+            continue
+        values = _eval(curves[sl], at)
+        for c in range(sl.start, sl.stop):
+            posed[c] = at
+        n_poses += len(at)
+        if b is None:
+            poses["loc"] = (at - f0, values)
+        else:
+            poses["rot"][b] = (at - f0, values)
+    return poses, posed, n_poses
 
 
 def _posed_at(mine, sl: slice, inside) -> np.ndarray:
