@@ -43,10 +43,17 @@ def grid_of(d: dict):
                                "stored beat grid")
 
 
-def covers(d: dict, offset: float, duration: float) -> bool:
-    """Whether a stored grid was tracked over (at least) the file part ``offset … offset + duration`` s."""
+def _file_of(sound) -> str:
+    """What the grid was tracked from: the sound's file path (a re-pointed sound is another song)."""
+    return str(sound.filepath)
+
+
+def covers(d: dict, sound, offset: float, duration: float) -> bool:
+    """Whether a stored grid belongs to ``sound``'s current file and was tracked over (at
+    least) the file part ``offset … offset + duration`` s."""
     span = d.get("span") or [0.0, 0.0]
-    return span[0] <= offset + 0.05 and span[1] >= offset + duration - 0.05
+    return (d.get("file") == _file_of(sound) and span[0] <= offset + 0.05
+            and span[1] >= offset + duration - 0.05)
 
 
 def store(sound, grid, span, fixes=()) -> None:
@@ -56,7 +63,7 @@ def store(sound, grid, span, fixes=()) -> None:
     if sound.library is not None:
         raise ChoreoInputError(sound.name, "sound is linked from a library: its beat grid can't be kept on it")
     sound[PROPERTY] = json.dumps(dict(grid_to_dict(grid), span=[float(span[0]), float(span[1])],
-                                      fixes=list(fixes)))
+                                      fixes=list(fixes), file=_file_of(sound)))
 
 
 def keep_tracked(sound, dance, audio) -> object:

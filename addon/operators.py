@@ -139,7 +139,7 @@ def make_plan(context, frame_range=None) -> Plan:
         from .beat_grid import covers, grid_of, stored
 
         kept = stored(strip.sound)
-        if kept is not None and covers(kept, audio.offset, audio.duration):
+        if kept is not None and covers(kept, strip.sound, audio.offset, audio.duration):
             grid = grid_of(kept)
         elif strip.sound is not None and strip.sound.library is None:
             keep_grid = strip.sound.name   # tracked now: kept on the sound on success

@@ -110,5 +110,11 @@ def test_generate_keeps_the_grid_a_fix_moves_the_markers_and_the_next_dance(blen
     assert bpy.ops.choreo.fix_beats(action="METER", meter=3) == {"FINISHED"}
     three = _bars(sc)
     assert np.all(np.abs(np.diff(three[:4]) - 45) <= 1)                         # 3 beats of 15 frames
+    # the sound pointed at another file is another song: its grid is tracked again
+    other = tmp_path / "other.wav"
+    write_demo_wav(other, bars=6, tempo=100.0)
+    strip.sound.filepath = str(other)
+    assert bpy.ops.choreo.generate() == {"FINISHED"}
+    assert abs(stored(strip.sound)["bpm"] - 100) < 1 and not stored(strip.sound)["fixes"]
     assert bpy.ops.choreo.fix_beats(action="FORGET") == {"FINISHED"}
     assert PROPERTY not in strip.sound
