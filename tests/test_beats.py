@@ -171,15 +171,3 @@ def test_tempo_drift_followed(bpm0, bpm1, seconds):
     bm = track_beats(drum_song(beats, 4, seconds, SR, seed=bpm0), SR)
     assert f_measure(beats, bm.beats) >= 0.95, bm.tempo
     assert min(bpm0, bpm1) * 0.98 <= bm.tempo <= max(bpm0, bpm1) * 1.02
-
-
-def test_beat_times_are_refined_below_the_hop():
-    """A beat on an envelope peak moves to the peak's vertex between frames; a beat
-    off a peak stays on its frame (issue 13: beat times finer than the analysis hop)."""
-    from choreo.core.audio.beats import refine_peaks
-
-    x = np.arange(40, dtype=np.float64)
-    env = np.exp(-0.5 * ((x - 12.3) / 1.5) ** 2) + np.exp(-0.5 * ((x - 27.8) / 1.5) ** 2)
-    out = refine_peaks(env, np.array([12, 28, 20, 0, 39]))
-    assert abs(out[0] - 12.3) < 0.05 and abs(out[1] - 27.8) < 0.05     # a Gaussian's vertex: near its centre
-    assert out[2] == 20 and out[3] == 0 and out[4] == 39               # not on a peak, or at an edge: kept

@@ -38,11 +38,7 @@ the eighths of a slow ballad or the half notes of a polka) and the *phase*
 7. **Meter and downbeats** - chroma novelty per beat over one- and two-beat
    contexts (a chord change at a bar start outscores passing changes); the
    meter (3 or 4) and bar phase whose first beats stand out most win.
-8. **Times** - each beat on a peak of the onset envelope moves to the vertex of
-   the parabola through that frame and its neighbours (:func:`refine_peaks`), so
-   beat times are finer than the ~23 ms hop: mean |error| against the exact grids
-   8.8 -> 7.8 ms on the 24 shared tracks, 10.2 -> 8.7 ms on the beat set's dev split.
-9. **Tempo** - a line fit of beat time against beat index, per stretch;
+8. **Tempo** - a line fit of beat time against beat index, per stretch;
    ``BeatMap.tempo`` and ``meter`` are the longest stretch's, and
    ``BeatMap.tempo_changes`` lists each stretch's (first beat, tempo).
 """
@@ -433,7 +429,7 @@ def track_beats(y: np.ndarray, sr: int, *, pulse: str = "auto", progress: Progre
     for (part, period), a, b in zip(parts, cuts[:-1], cuts[1:]):
         sub = feats if (a, b) == (0, n) else {key: v[..., a:b] for key, v in feats.items()}
         fr, tempo, meter, phase = _stretch_beats(sub, part - a, period, fps, pulse)
-        bt = refine_peaks(env, fr + a) * hop / sr
+        bt = (fr + a).astype(np.float64) * hop / sr
         if len(bt) > 2:  # the tracked beats pin the tempo down (follows any drift the DP followed)
             tempo = 60.0 / float(np.polyfit(np.arange(len(bt)), bt, 1)[0])
         beats.append(bt)
@@ -450,21 +446,6 @@ def track_beats(y: np.ndarray, sr: int, *, pulse: str = "auto", progress: Progre
         changes.append((t, bpm))
     return BeatMap(tempo=tempo, beats=np.concatenate(beats), downbeats=np.concatenate(downbeats),
                    meter=meter, tempo_changes=changes)
-
-
-def refine_peaks(env: np.ndarray, frames: np.ndarray) -> np.ndarray:
-    """``frames`` (int) as fractional frames: each one that sits on a local maximum of
-    ``env`` moves to the vertex of the parabola through it and its two neighbours
-    (at most half a frame), so beat times are finer than the analysis hop."""
-    f = np.asarray(frames, np.int64)
-    out = f.astype(np.float64)
-    ok = (f > 0) & (f < len(env) - 1)
-    left, mid, right = env[f[ok] - 1], env[f[ok]], env[f[ok] + 1]
-    den = left - 2.0 * mid + right
-    peak = (mid >= left) & (mid >= right) & (den < 0)
-    shift = np.where(peak, 0.5 * (left - right) / np.where(peak, den, 1.0), 0.0)
-    out[ok] += np.clip(shift, -0.5, 0.5)
-    return out
 
 
 def _plan_stretches(env: np.ndarray, fps: float) -> tuple[list[int], list[float]]:
