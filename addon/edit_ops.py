@@ -98,11 +98,9 @@ class CHOREO_OT_fill_between_keys(_GenerateBase, bpy.types.Operator):
 
 def _dancer(context):
     """(armature, bone map): the target armature, else the active one; checked."""
-    from .operators import check_armature
+    from .operators import check_armature, dancer_object
 
-    obj = context.scene.choreo.target
-    if obj is None and context.active_object is not None and context.active_object.type == "ARMATURE":
-        obj = context.active_object
+    obj = dancer_object(context)
     if obj is None:
         raise ChoreoInputError("Armature", "no target armature: set Armature in the Choreo panel")
     return obj, check_armature(obj)

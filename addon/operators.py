@@ -80,6 +80,15 @@ def _weights(context, settings) -> str | None:
     return None
 
 
+def dancer_object(context):
+    """The armature the panel's operators act on: the target armature, else the active
+    object if it is an armature, else None."""
+    obj = context.scene.choreo.target
+    if obj is None and context.active_object is not None and context.active_object.type == "ARMATURE":
+        obj = context.active_object
+    return obj
+
+
 def check_armature(obj):
     """The bone map of armature ``obj``; raises when it cannot be keyed (the
     same check :func:`~choreo.rigs.apply.apply_dance` makes, done before generating)."""
@@ -458,9 +467,7 @@ class CHOREO_OT_bake(bpy.types.Operator):
     bl_options = {"REGISTER", "UNDO"}
 
     def execute(self, context):
-        obj = context.scene.choreo.target
-        if obj is None and context.active_object is not None and context.active_object.type == "ARMATURE":
-            obj = context.active_object
+        obj = dancer_object(context)
         if obj is None:
             self.report({"ERROR"}, "Armature: no target armature to bake")
             return {"CANCELLED"}

@@ -62,11 +62,9 @@ def _draw_key_error(col, context) -> None:
     the dance, from the record :func:`~choreo.rigs.apply.apply_dance` keeps on the rig."""
     from ..rigs.bonegroups import GROUP_LABELS
     from ..rigs.keyposes import read_error_record
+    from .operators import dancer_object
 
-    obj = context.scene.choreo.target
-    if obj is None and context.active_object is not None and context.active_object.type == "ARMATURE":
-        obj = context.active_object
-    rec = read_error_record(obj)
+    rec = read_error_record(dancer_object(context))
     if rec is None:
         return
     box = col.box()

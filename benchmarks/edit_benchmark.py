@@ -35,7 +35,8 @@ sys.path.insert(0, str(REPO.parent))
 FRAMES = np.arange(1, 600)
 
 
-def _scene(song: str):
+def danced_scene(song: str):
+    """A fresh scene with ``song`` as a sound strip at frame 1 (30 fps) and the shipped default's dance."""
     import bpy
 
     bpy.ops.wm.read_factory_settings(use_empty=True)
@@ -78,7 +79,7 @@ def run(song: str, seed: int) -> dict:
     out = {}
     for name, locks, replant in (("regenerate", set(), True), ("regenerate, legs not re-planted", set(), False),
                                  ("regenerate, travel locked", {"root"}, True)):
-        sc, arm = _scene(song)
+        sc, arm = danced_scene(song)
         x0 = posed_heads(sc, arm, FRAMES)
         sc.choreo.seed, sc.choreo.range_start, sc.choreo.range_end, sc.choreo.locks = seed, 200, 400, locks
         same = (lambda anim, rot, *a, **k: np.array(rot)) if not replant else legs.replant_legs
@@ -87,7 +88,7 @@ def run(song: str, seed: int) -> dict:
         x1 = posed_heads(sc, arm, FRAMES)
         out[name] = {"seams": seam_ratios(x1, (200, 400)), "slide": slide(arm, x1), "kept_slide": slide(arm, x0)}
 
-    sc, arm = _scene(song)
+    sc, arm = danced_scene(song)
     sc.choreo.seed = seed
     sc.frame_set(301)
     for bone, rv in (("l_shoulder", (0.0, 0.9, 0.6)), ("l_elbow", (0.0, 0.0, 1.1))):
@@ -104,7 +105,7 @@ def run(song: str, seed: int) -> dict:
     out["fill"] = {"seams": seam_ratios(x1, (241, 361)), "slide": slide(arm, x1),
                    "pose_error_cm": 100 * float(np.linalg.norm(x1[300, chain] - want[chain], axis=-1).max())}
 
-    sc, arm = _scene(song)
+    sc, arm = danced_scene(song)
     sc.choreo.range_start, sc.choreo.range_end = 200, 400
     assert bpy.ops.choreo.mirror_range() == {"FINISHED"}
     out["mirror"] = {"seams": seam_ratios(posed_heads(sc, arm, FRAMES), (200, 400))}

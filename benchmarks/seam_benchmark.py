@@ -24,6 +24,7 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO.parent))
+sys.path.insert(0, str(REPO / "benchmarks"))   # edit_benchmark's scene and seam measure
 
 
 def seam_ratios(song: str, seed: int, joined: bool, f0: int = 200, f1: int = 400) -> list[tuple[float, float]]:
@@ -31,29 +32,16 @@ def seam_ratios(song: str, seed: int, joined: bool, f0: int = 200, f1: int = 400
     import bpy
 
     import choreo.rigs.ranges as ranges
+    from choreo.rigs.floor import posed_heads
+    from edit_benchmark import FRAMES, danced_scene
+    from edit_benchmark import seam_ratios as ratios_at
 
-    bpy.ops.wm.read_factory_settings(use_empty=True)
-    sc = bpy.context.scene
-    sc.render.fps = 30
-    ed = sc.sequence_editor_create()
-    ed.active_strip = ed.strips.new_sound("Music", song, channel=1, frame_start=1)
-    assert bpy.ops.choreo.generate() == {"FINISHED"}
+    sc, arm = danced_scene(song)
     sc.choreo.seed, sc.choreo.range_start, sc.choreo.range_end = seed, f0, f1
     plain = lambda rot, loc, *a, **k: (rot, loc, np.zeros(rot.shape[1], bool), False, False)  # noqa: E731
     with mock.patch.object(ranges, "_join_seams", plain if not joined else ranges._join_seams):
         assert bpy.ops.choreo.regenerate_range() == {"FINISHED"}
-    arm = sc.choreo.target
-    frames = np.arange(1, 600)
-    from choreo.rigs.floor import posed_heads
-
-    x = posed_heads(sc, arm, frames)
-    v = np.linalg.norm(np.diff(x, axis=0), axis=-1).max(1) * 30
-    a = np.linalg.norm(np.diff(x, 2, axis=0), axis=-1).max(1) * 900
-    inside = np.ones(len(v), bool)
-    for s in (f0, f1):
-        inside[s - 4:s + 3] = False
-    pv, pa = np.percentile(v[inside], 99), np.percentile(a[inside[:-1]], 99)
-    return [(v[s - 3:s + 1].max() / pv, a[s - 3:s + 1].max() / pa) for s in (f0, f1)]
+    return ratios_at(posed_heads(sc, arm, FRAMES), (f0, f1))
 
 
 def main(argv=None) -> int:
