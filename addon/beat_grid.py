@@ -108,9 +108,10 @@ def refresh_markers(scene, strip, grid) -> int:
 
 
 def summary(d: dict) -> str:
-    """``120.0 BPM · 4/4 · bar 1 at 0.52 s`` for a stored grid."""
+    """``120.0 BPM · 4 a bar · first bar at 0.52 s`` for a stored grid (the beat is
+    the pulse a dancer counts: a 6/8 song has 2 dotted-quarter beats a bar)."""
     first = d["downbeats"][0] if d.get("downbeats") else None
-    return (f"{d.get('bpm', 0):.1f} BPM · {d.get('meter', 4)}/4"
+    return (f"{d.get('bpm', 0):.1f} BPM · {d.get('meter', 4)} a bar"
             + (f" · first bar at {first:.2f} s" if first is not None else ""))
 
 
@@ -179,8 +180,7 @@ def draw(layout, context) -> None:
         row.operator("choreo.fix_beats", text=text).action = action
     row = box.row(align=True)
     for m in (2, 3, 4, 6):
-        op = row.operator("choreo.fix_beats", text=f"{m}/4" if m != 6 else "6/8",
-                          depress=int(d.get("meter", 4)) == m)
+        op = row.operator("choreo.fix_beats", text=str(m), depress=int(d.get("meter", 4)) == m)
         op.action, op.meter = "METER", m
     row.operator("choreo.fix_beats", text="", icon="X").action = "FORGET"
 

@@ -72,7 +72,7 @@ def summary_lines(result: dict, max_times: int = 8) -> list[str]:
     secs = "  ".join(f"{lab} {s:.1f}–{e:.1f}s" for s, e, lab in result["sections"])
     changes = result.get("tempo_changes")
     return [f"{result['file']}  ({result['duration']:.1f} s)",
-            f"  tempo     {result['tempo']:.1f} BPM, {result['meter']}/4, first downbeat "
+            f"  tempo     {result['tempo']:.1f} BPM, {result['meter']} beats a bar, first downbeat "
             + (f"{result['downbeats'][0]:.2f} s" if result["downbeats"] else "–")
             + ("; changes: " + ", ".join(f"{t:.1f} s {b:.1f} BPM" for t, b in changes) if changes else ""),
             f"  beats     {len(result['beats'])}: {times(result['beats'])}",

@@ -16,7 +16,7 @@ from ..core.errors import ChoreoInputError
 from ..core.fileio import check_output, check_output_dir, read_json
 from ..core.progress import cli_bar
 
-TASKS = ("generator", "stgcn", "crossmodal")
+TASKS = ("generator", "stgcn", "crossmodal", "beats")
 
 
 def add_parser(subparsers) -> None:
@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     if args.steps is not None and args.steps < 1:
         raise ChoreoInputError("--steps", f"must be a positive integer, got {args.steps}")
-    if config.get("task") == "crossmodal" and args.out.suffix == ".safetensors":
+    if config.get("task") in ("crossmodal", "beats") and args.out.suffix == ".safetensors":
         check_output(args.out)  # writable, before any work
     else:
         check_output_dir(args.out)
@@ -65,6 +65,8 @@ def run(args: argparse.Namespace) -> int:
 
     if config.get("task") == "crossmodal":
         return _train_crossmodal(config, args)
+    if config.get("task") == "beats":
+        return _train_beats(config, args)
 
     from ..core.training.trainer import train_generator, validate_config
 
@@ -97,21 +99,49 @@ def _resume_hint(args: argparse.Namespace, variant: str) -> str:
     return f"the checkpoint of step {step} is kept in {folder}; resume with: {command}"
 
 
-def _train_crossmodal(config: dict, args: argparse.Namespace) -> int:
-    """The cross-modal metric's embeddings (issue 5); into weights/ = the shipped one."""
+def _train_shipped(config: dict, args: argparse.Namespace, *, what: str, file: str, train, shown,
+                   register) -> int:
+    """A model trained into one weights file, without checkpoints; written into weights/
+    it is ``register``-ed as the shipped one."""
     from ..core.models.weights import WEIGHTS_DIR
-    from ..core.training.crossmodal import register_shipped, train_crossmodal
 
     if args.resume:
-        raise ChoreoInputError("--resume", "the cross-modal training has no checkpoints to resume")
+        raise ChoreoInputError("--resume", f"the {what} training has no checkpoints to resume")
     if args.steps is not None:
         config = {**config, "steps": args.steps}
-    out = args.out if args.out.suffix == ".safetensors" else args.out / "crossmodal.safetensors"
-    with cli_bar("training cross-modal metric") as bar:
-        result = train_crossmodal(config, out, bar)
-    print(json.dumps(result["heldout"], indent=1))
+    out = args.out if args.out.suffix == ".safetensors" else args.out / file
+    with cli_bar(f"training {what}") as bar:
+        result = train(config, out, bar)
+    print(json.dumps(shown(result), indent=1))
     if out.resolve().parent == WEIGHTS_DIR.resolve():
-        register_shipped(out, result)
-        print(f"registered {out} as the shipped cross-modal metric")
+        register(out, result)
+        print(f"registered {out} as the shipped {what}")
     print(f"wrote {out} in {result['training']['seconds']} s")
     return 0
+
+
+def _train_crossmodal(config: dict, args: argparse.Namespace) -> int:
+    """The cross-modal metric's embeddings (issue 5)."""
+    from ..core.training.crossmodal import register_shipped, train_crossmodal
+
+    return _train_shipped(config, args, what="cross-modal metric", file="crossmodal.safetensors",
+                          train=train_crossmodal, shown=lambda r: r["heldout"], register=register_shipped)
+
+
+def _train_beats(config: dict, args: argparse.Namespace) -> int:
+    """The beat tracker's activation network (issue 13)."""
+    from ..core.models.weights import register_weights
+    from ..core.training.beats import train_beats
+
+    def register(out, result):
+        t, v = result["training"], result["validation"]
+        register_weights("beats", out, (
+            f"beat and downbeat activations (TCN, issue 13): {t['tracks']} tracks x {len(t['varispeed'])} "
+            f"speeds (configs/beats.json), {t['steps']} steps, {t['seconds']:.0f} s on CPU; never trained or "
+            f"tuned on the beat set's test split"
+            + (f"; validation ({v['tracks']} tracks) beat F {v['f']}, downbeat F {v['f_down']}, "
+               f"meter {v['meter_right']}/{v['tracks']}" if v else "")))
+
+    return _train_shipped(config, args, what="beat network", file="beats.safetensors", train=train_beats,
+                          shown=lambda r: {"training": r["training"], "validation": r["validation"]},
+                          register=register)

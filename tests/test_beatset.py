@@ -202,3 +202,86 @@ def test_catalog_grooves_exist_in_mma_library():
         for name in (g.main, g.var, g.intro, g.end):
             if name:
                 assert re.search(r"(?im)^\s*defgroove\s+" + re.escape(name) + r"(?:\s|$)", text), (g.file, name)
+
+
+# ------------------------------------------------------------------ the train set (song.TRAIN)
+
+def test_train_set_is_disjoint_deterministic_and_named_bt():
+    """The train set (for the beat activation network) uses no groove file of
+    the beat set or of the shared set, so dev stays a validation set and test
+    stays untouched; its plans are fixed by the seed and named bt..."""
+    from beatset.song import TRAIN
+    from beatset.train_catalog import DRUM_ONLY_LIBS, TRAIN_CATALOG, check_disjoint
+    check_disjoint()
+    train_files = {f"{g.lib}/{g.file}" for g in TRAIN_CATALOG}
+    assert not train_files & {f"{g.lib}/{g.file}" for g in CATALOG}
+    assert not train_files & SHARED_FILES
+    assert len(TRAIN_CATALOG) >= 150
+    n = len(track_list(TRAIN))
+    assert n == 2 * len(TRAIN_CATALOG) >= 300
+    plans = [plan_song(i, spec=TRAIN) for i in range(n)]
+    assert all(p.name.startswith("bt") for p in plans) and len({p.name for p in plans}) == n
+    for i in (0, 1, n // 2, n - 1):
+        assert plan_song(i, spec=TRAIN).mma_text() == plans[i].mma_text()
+    assert plan_song(5, 1, TRAIN).mma_text() != plan_song(5, 2, TRAIN).mma_text()
+    for p in plans:
+        assert 60 - 1e-9 <= p.bpm <= 190 + 1e-9
+        text = p.mma_text()
+        # MMA resolves "lib:Name" by name over all libraries: the train set names the file
+        assert all(ln.startswith(f"Groove {p.groove.lib}/{p.groove.file}:")
+                   for ln in text.splitlines() if ln.startswith("Groove "))
+        assert not (p.nodrum_bars and p.groove.lib in DRUM_ONLY_LIBS)    # no silent intros
+    assert plan_song(0).name.startswith("bs")                            # the beat set is untouched
+
+
+def test_train_grooves_exist_in_mma_library():
+    if not Path("/usr/share/mma/lib").is_dir():
+        pytest.skip("MMA groove library not installed (apt-get install -y mma)")
+    from beatset.train_catalog import library_problems
+    assert library_problems() == []
+
+
+# ------------------------------------------------------------------ the gen set (song.GEN, gen_grooves)
+
+def test_gen_set_is_procedural_deterministic_and_named_bg():
+    """The gen set writes its own grooves (no MMA library file), so it is disjoint
+    from the beat set by construction; its plans are fixed by the seed, named
+    bg..., and cover the triple and compound meters the train set lacks."""
+    import re
+    from beatset.gen_grooves import GEN_CATALOG, groove_text
+    from beatset.song import GEN
+    n = len(track_list(GEN))
+    assert n == len(GEN_CATALOG) >= 200
+    plans = [plan_song(i, spec=GEN) for i in range(n)]
+    assert all(p.name.startswith("bg") for p in plans) and len({p.name for p in plans}) == n
+    for i in (0, 1, n // 2, n - 1):
+        assert plan_song(i, spec=GEN).mma_text() == plans[i].mma_text()
+    assert plan_song(5, 1, GEN).mma_text() != plan_song(5, 2, GEN).mma_text()
+    meters = Counter(p.features["meter"] for p in plans)
+    assert meters["3/4"] >= 60 and meters["6/8"] >= 60 and meters["12/8"] >= 30, meters
+    assert meters["2/4"] and meters["4/4"]
+    grid = {"2/4": (2, 1, 2), "3/4": (3, 1, 3), "4/4": (4, 1, 4), "6/8": (6, 3, 2), "12/8": (12, 3, 4)}
+    for p in plans:
+        g = p.groove
+        assert g.lib == "gen" and 60 - 1e-9 <= p.bpm <= 190 + 1e-9
+        assert (g.time, g.mult, g.ppb) == grid[p.features["meter"]]
+        text = p.mma_text()
+        for name in (g.main, g.var, g.intro, g.end):           # every groove played is defined here
+            assert re.search(rf"(?m)^DefGroove {name} ", text)
+        played = {ln.split()[1] for ln in text.splitlines() if ln.startswith("Groove ")}
+        assert played <= {g.main, g.var, g.intro, g.end}
+        assert not re.search(r"(?im)^\s*(include|use|lib|groove\s+\S*[:/])", text)   # no library file
+        assert f"Time {g.time}\n" in text
+    assert groove_text(GEN_CATALOG[0]) == groove_text(GEN_CATALOG[0])
+    assert plan_song(0).name.startswith("bs")                            # the beat set is untouched
+
+
+def test_synth_set_plans_are_fixed_and_seeded_apart_from_the_tests():
+    from beatset import synth
+
+    plans = [synth.plan(i) for i in range(synth.N_DRUMS + synth.N_DEMO)]
+    assert plans == [synth.plan(i) for i in range(len(plans))]
+    assert min(p["seed"] for p in plans) >= 1000  # the tests' drum songs use seeds below
+    assert {p["meter"] for p in plans} == {2, 3, 4} and {p["kind"] for p in plans} == {"steady", "step", "glide", "demo"}
+    y, beats, downs = synth.render(plans[0])
+    assert len(y) / synth.SR >= beats[-1] and np.array_equal(downs, beats[:: plans[0]["meter"]])

@@ -1,9 +1,17 @@
 """Seeded song plans and their MMA text.
 
-A plan is a pure function of (set seed, track index): the groove, tempo, form,
-chords and features (pickup, tempo change, drum-less intro, humanised timing,
-added swing, half/double-time feel) are drawn from ``random.Random`` seeded
-with a string, so the same seed always gives the same ``.mma`` text.
+A plan is a pure function of (set, set seed, track index): the groove, tempo,
+form, chords and features (pickup, tempo change, drum-less intro, humanised
+timing, added swing, half/double-time feel) are drawn from ``random.Random``
+seeded with a string, so the same seed always gives the same ``.mma`` text.
+
+Two sets are planned the same way (``SETS``): the beat set (``BEATSET``, the
+default everywhere: ``catalog.CATALOG``, names ``bs...``, split dev/test),
+the train set (``TRAIN``: ``train_catalog.TRAIN_CATALOG``, groove files
+disjoint from the beat set's, names ``bt...``, every track split "train") and
+the gen set (``GEN``: ``gen_grooves.GEN_CATALOG``, grooves written by
+``gen_grooves`` into each song, no MMA library file; names ``bg...``, split
+"train"; mostly 3/4, 6/8 and 12/8).
 """
 
 from __future__ import annotations
@@ -13,8 +21,12 @@ import random
 from dataclasses import dataclass, field
 
 from .catalog import CATALOG, Groove
+from .gen_grooves import GEN_CATALOG, groove_text
+from .train_catalog import DRUM_ONLY_LIBS, TRAIN_CATALOG
 
 SET_SEED = 2024
+TRAIN_SEED = 7331
+GEN_SEED = 6868
 #: tracks in the set: every catalog entry once, plus a second track for every
 #: entry that is not 4/4 or is Latin (the rarer classes)
 KEYS = ["C", "Db", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"]
@@ -53,6 +65,8 @@ class Plan:
     swing_added: bool         # SwingMode On before the groove loads
     tempo_change: dict | None  # {"kind": "step"|"ramp", "bar": MMA bar, "mma_tempo": int, "beats": ramp beats}
     bars: list = field(default_factory=list)   # [(groove name, [chord tokens], drums on)]
+    set_name: str = "beatset"   # the SetSpec it belongs to
+    explicit_files: bool = False  # Groove commands name the file (lib/file:Groove)
 
     @property
     def features(self) -> dict:
@@ -72,10 +86,37 @@ class Plan:
         return to_mma(self)
 
 
-def track_list() -> list[Groove]:
-    """The catalog entries, one per track, in track order (fixed)."""
-    out = list(CATALOG)
-    out += [g for g in CATALOG if g.meter != (4, 4) or g.latin]
+@dataclass(frozen=True)
+class SetSpec:
+    """A planned set: its catalogue and how tracks are drawn from it."""
+    name: str                     # "beatset" or "train"
+    catalog: tuple                # of Groove
+    prefix: str                   # track names: <prefix><index:03d>_<file>_<main>
+    seed: int                     # the set seed (build.py --seed overrides)
+    out: str                      # default output folder of build.py
+    copies: int = 0               # tracks per entry; 0: the beat set's rule (one, two if not 4/4 or Latin)
+    explicit_files: bool = False  # "Groove lib/file:Name": MMA resolves "lib:Name" by name over all libraries
+    drumless_intro_on_drum_only: bool = True  # the beat set allows it (a silent intro on zoom grooves)
+    splits: tuple = ("dev", "test")
+
+
+BEATSET = SetSpec("beatset", tuple(CATALOG), "bs", SET_SEED, "out/beatset")
+TRAIN = SetSpec("train", tuple(TRAIN_CATALOG), "bt", TRAIN_SEED, "out/beattrain", copies=2,
+                explicit_files=True, drumless_intro_on_drum_only=False, splits=("train",))
+#: procedural grooves (gen_grooves): each entry once; its groove definitions are in the song
+GEN = SetSpec("gen", tuple(GEN_CATALOG), "bg", GEN_SEED, "out/beatgen", copies=1, splits=("train",))
+SETS = {s.name: s for s in (BEATSET, TRAIN, GEN)}
+
+
+def track_list(spec: SetSpec = BEATSET) -> list[Groove]:
+    """The catalog entries, one per track, in track order (fixed). The beat
+    set: every entry once, then a second track for every entry that is not
+    4/4 or is Latin; a set with ``copies`` = n: all entries, n times over."""
+    cat = list(spec.catalog)
+    if spec.copies:
+        return cat * spec.copies
+    out = list(cat)
+    out += [g for g in cat if g.meter != (4, 4) or g.latin]
     return out
 
 
@@ -83,8 +124,11 @@ def _chord(key: int, deg: tuple[int, str]) -> str:
     return KEYS[(key + deg[0]) % 12] + deg[1]
 
 
-def plan_song(index: int, set_seed: int = SET_SEED) -> Plan:
-    groove = track_list()[index]
+def plan_song(index: int, set_seed: int | None = None, spec: SetSpec = BEATSET) -> Plan:
+    """Plan track ``index`` of set ``spec`` (the beat set by default) with the
+    set seed ``set_seed`` (default: the set's own, 2024, 7331 or 6868)."""
+    set_seed = spec.seed if set_seed is None else set_seed
+    groove = track_list(spec)[index]
     rng = random.Random(f"beatset:{set_seed}:{index}:{groove.lib}/{groove.main}")
     g = groove
     straight44 = g.meter == (4, 4) and g.time == 4 and not g.latin and not g.swing and g.drums
@@ -129,6 +173,8 @@ def plan_song(index: int, set_seed: int = SET_SEED) -> Plan:
     nodrum = 0
     if g.drums and rng.random() < 0.22:
         nodrum = rng.choice([2, 4])
+        if not spec.drumless_intro_on_drum_only and g.lib in DRUM_ONLY_LIBS:
+            nodrum = 0                    # a drum kit with its drums off is silence
     humanise = 0
     if rng.random() < 0.35:
         tick_s = 60.0 / (mma_tempo * 192)
@@ -184,22 +230,25 @@ def plan_song(index: int, set_seed: int = SET_SEED) -> Plan:
             drums = k >= nodrum
             bars.append((gname, chord_tokens(), drums, label))
             k += 1
-    name = f"bs{index:03d}_{g.file.replace('-', '').replace('+', '').lower()}_{g.main.lower()}"
+    name = f"{spec.prefix}{index:03d}_{g.file.replace('-', '').replace('+', '').lower()}_{g.main.lower()}"
     name = "".join(ch for ch in name if ch.isalnum() or ch == "_")
     seed = int(hashlib.sha256(name.encode()).hexdigest()[:6], 16)
     return Plan(index, name, g, seed, bpm, mma_tempo, feel, mult, ppb, pickup, nodrum, humanise,
-                swing_added, tempo_change, bars)
+                swing_added, tempo_change, bars, spec.name, spec.explicit_files)
 
 
 def to_mma(p: Plan) -> str:
     g = p.groove
     f = p.features
-    lines = [f"// {p.name}: Choreo beat set (benchmarks/beatset), generated, do not edit",
+    title = "Choreo beat set" if p.set_name == "beatset" else f"Choreo {p.set_name} set"
+    lines = [f"// {p.name}: {title} (benchmarks/beatset), generated, do not edit",
              f"// groove {g.lib}/{g.file}:{g.main}; meter {f['meter']}; pulse {p.bpm:g} BPM; feel {p.feel}",
              f"// features: {', '.join(k for k, v in f.items() if v is True)}",
              f"RndSeed {p.seed}"]
     if p.swing_added:
         lines.append("SwingMode On")
+    if g.lib == "gen":             # the grooves are defined here, from gen_grooves (no library file)
+        lines += groove_text(g).splitlines()
     lines.append(f"Tempo {p.mma_tempo}")
     cur_groove, cur_drums = None, True
     for i, (gname, toks, drums, _label) in enumerate(p.bars):
@@ -207,7 +256,10 @@ def to_mma(p: Plan) -> str:
         if tc and i == tc["bar"]:
             lines.append(f"Tempo {tc['mma_tempo']}" + (f" {tc['beats']}" if tc["kind"] == "ramp" else ""))
         if gname != cur_groove:
-            lines.append(f"Groove {g.cmd(gname)}")
+            if g.lib == "gen":
+                lines.append(f"Groove {gname}")
+            else:
+                lines.append(f"Groove {g.lib}/{g.file}:{gname}" if p.explicit_files else f"Groove {g.cmd(gname)}")
             lines.append(f"TimeSig {g.meter[0]} {g.meter[1]}")
             if p.humanise:
                 lines.append(f"AllTracks RTime {p.humanise}")

@@ -735,7 +735,8 @@ def _chroma_of_audio(y: np.ndarray, sr: float, n_fft: int, hop_length: int, tuni
 
 
 def mel_and_chroma(y: np.ndarray, sr: float, n_fft: int = 2048, hop_length: int = 512, n_mels: int = 128,
-                   fmin: float = 0.0, fmax: Optional[float] = None) -> Tuple[np.ndarray, np.ndarray]:
+                   fmin: float = 0.0, fmax: Optional[float] = None,
+                   tuning: Optional[float] = None) -> Tuple[np.ndarray, np.ndarray]:
     """The mel spectrogram and the STFT chromagram of one power spectrogram,
     without holding that spectrogram.
 
@@ -746,12 +747,20 @@ def mel_and_chroma(y: np.ndarray, sr: float, n_fft: int = 2048, hop_length: int 
     block: once for the mel bands and the peaks that set the tuning, once for
     the chroma.
 
+    With ``tuning`` given (fractions of a chroma bin from A440) nothing is
+    estimated and ``P`` is streamed once, for both.
+
     Returns
     -------
     mel : np.ndarray, shape (n_mels, n_frames), float32
     chroma : np.ndarray, shape (12, n_frames), float32
         Tuning estimated as :func:`chroma_stft` does (12 bins per octave, on the power).
     """
+    if tuning is not None:
+        basis = _chroma_basis(float(sr), int(n_fft), 12, float(tuning))
+        (mel, chroma), _ = _stream_power(y, n_fft, hop_length, (_mel_plan(*_mel_key(sr, n_fft, n_mels, fmin, fmax)),
+                                                               (basis, _row_groups(basis))))
+        return mel, _normalize_columns(chroma, np.inf)
     (mel,), found = _stream_power(y, n_fft, hop_length, (_mel_plan(*_mel_key(sr, n_fft, n_mels, fmin, fmax)),),
                                   peaks_sr=sr)
     tuning = _tuning_from_peaks(found, 12, 0.01)

@@ -351,7 +351,7 @@ def _generate(y, sr, *, beats, downbeats, grid, start, end, name, audio_path, au
               seed, energy, progress, mode: str = "3d", stage: StagePlan | None = None) -> Dance | Dance2D:
     """The dance of the part ``start … end`` (s into ``y``; the whole of ``y`` for
     None) of samples ``y`` whose first sample is ``audio_start`` s into the file."""
-    from ..audio.beats import MIN_BPM, BeatMap, track_beats
+    from ..audio.beats import MIN_SECONDS, BeatMap, track_beats
     from ..audio.grid import grid_part
 
     cfg = runtime.cfg
@@ -397,7 +397,7 @@ def _generate(y, sr, *, beats, downbeats, grid, start, end, name, audio_path, au
         g = grid_part(grid, audio_start + offset, duration)
         beats, downbeats, tempo, meter = g.beats, g.downbeats, g.tempo, g.meter
     if beats is None:
-        if duration >= 4 * 60.0 / MIN_BPM:
+        if duration >= MIN_SECONDS:
             bm = _recent("beats", song, lambda: track_beats(part, sr, progress=scaled(progress, 0.0, 0.5),
                                                             name=name))
             beats, downbeats, tempo, meter = bm.beats.copy(), bm.downbeats.copy(), float(bm.tempo), int(bm.meter)

@@ -6,7 +6,7 @@ on and how. The weights Choreo ships are listed with their sha256 in
 ``weights/weights.json``; :func:`load_weights` checks a file against it so a
 truncated or altered file is reported by name with the expected checksum.
 An install may hold only some of the registered files (the extension zip
-ships ``default`` alone): :func:`installed_models` lists those present, and
+ships ``default`` and the beat tracker's ``beats`` alone): :func:`installed_models` lists those present, and
 :func:`shipped_path` says so for one that is not. Reading and writing need
 numpy only (:mod:`.safetensors`; no torch, no safetensors package).
 """
@@ -46,7 +46,7 @@ def shipped_path(name: str = DEFAULT_MODEL) -> Path:
 
     Raises :class:`ChoreoInputError` for a name the registry does not know, or
     one whose file is not part of this install (the extension ships only
-    ``default``; the other models live in the source repository).
+    ``default`` and ``beats``; the other models live in the source repository).
     """
     reg = registry()
     if name not in reg:
