@@ -24,6 +24,7 @@ import os
 import numpy as np
 
 from . import spectral
+from .beats import positive_flux
 
 #: The network's sample rate, hop and frame rate (frames per second).
 SR, HOP = 22050, 512
@@ -52,9 +53,8 @@ def beat_input(y: np.ndarray, sr: int) -> np.ndarray:
                                    tuning=0.0)
     ref = max(float(S.max()), 1e-10)  # silence stays finite
     L = spectral.power_to_db(S, ref=ref, top_db=TOP_DB) / TOP_DB
-    rise = np.maximum(0.0, np.diff(L, axis=1, prepend=L[:, :1]))
-    chord = np.maximum(0.0, np.diff(C, axis=1, prepend=C[:, :1]))  # new pitch classes
-    return np.ascontiguousarray(np.concatenate([L, rise, C, chord]).T, dtype=np.float32)
+    # onsets, and new pitch classes
+    return np.ascontiguousarray(np.concatenate([L, positive_flux(L), C, positive_flux(C)]).T, dtype=np.float32)
 
 
 def _elu(x: np.ndarray) -> np.ndarray:

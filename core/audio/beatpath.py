@@ -197,13 +197,13 @@ def bar_positions(down: np.ndarray, meters=METERS, change: float = METER_CHANGE,
         obs[:, pos == 0] += harmony_weight * np.asarray(harmony, np.float64)[:, None]
     delta = -np.log(S) + obs[0]
     back = np.empty((n, S), np.int16)
+    inner = np.flatnonzero(pos > 0)  # each follows the previous position of the same bar
     for i in range(1, n):
-        prev = np.arange(S) - 1  # the previous position of the same bar
         cand_bar = delta[ends][:, None] + switch  # into each meter's position 0
         b = cand_bar.argmax(axis=0)
         new = np.empty(S)
-        new[pos > 0] = delta[prev[pos > 0]]
-        back[i, pos > 0] = prev[pos > 0]
+        new[inner] = delta[inner - 1]
+        back[i, inner] = inner - 1
         new[first] = cand_bar[b, np.arange(len(M))]
         back[i, first] = ends[b]
         delta = new + obs[i]

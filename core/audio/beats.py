@@ -86,18 +86,13 @@ class BeatMap:
 
 # --------------------------------------------------------------------------- features
 
-def _hop(sr: int) -> int:
-    """Hop of ~23 ms (512 samples at 22.05 kHz), scaled with the sample rate."""
-    return max(64, int(round(512 * sr / 22050 / 64)) * 64)
-
-
 def _log_mel(y: np.ndarray, sr: int, hop_length: int, n_mels: int = 64) -> tuple[np.ndarray, np.ndarray]:
     S = spectral.melspectrogram(np.asarray(y, dtype=np.float32), sr, n_fft=4 * hop_length,
                                 hop_length=hop_length, n_mels=n_mels, fmax=sr / 2)
     return spectral.power_to_db(S, ref=np.max, top_db=80.0), spectral.mel_frequencies(n_mels, fmax=sr / 2)
 
 
-def _flux(L: np.ndarray) -> np.ndarray:
+def positive_flux(L: np.ndarray) -> np.ndarray:
     """Half-wave rectified first difference along time (per mel band)."""
     return np.maximum(0.0, np.diff(L, axis=1, prepend=L[:, :1]))
 
@@ -109,7 +104,7 @@ def onset_envelope(y: np.ndarray, sr: int, hop_length: int = 512) -> np.ndarray:
     percussion - a kick and a hi-hat hit touch few bands - in the envelope.
     """
     L, _ = _log_mel(y, sr, hop_length)
-    return _flux(L).mean(axis=0)
+    return positive_flux(L).mean(axis=0)
 
 
 # --------------------------------------------------------------------------- API
