@@ -71,6 +71,11 @@ def _weights(context, settings) -> str | None:
         if not os.path.isfile(path):
             raise ChoreoInputError(path, "weights file not found")
         return path
+    if settings.model != "DEFAULT":  # a shipped family
+        from ..core.generation.families import get_family
+        from ..core.models.weights import shipped_path
+
+        return str(shipped_path(get_family(settings.model.lower(), "Model").shipped))
     prefs = preferences(context)
     if prefs is not None and prefs.weights_path:
         path = bpy.path.abspath(prefs.weights_path)

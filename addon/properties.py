@@ -13,6 +13,22 @@ from bpy.props import (BoolProperty, EnumProperty, FloatProperty, IntProperty, P
                        StringProperty)
 
 
+def _model_items() -> list[tuple[str, str, str]]:
+    """The model menu: each shipped generator family (its one line on what it is good at),
+    the default's first, then a weights file."""
+    from ..core.generation.families import shipped_families
+    from ..core.models.weights import DEFAULT_MODEL
+
+    fams = sorted(shipped_families(), key=lambda f: f.shipped != DEFAULT_MODEL)
+    items = [("DEFAULT" if f.shipped == DEFAULT_MODEL else f.name.upper(), f.title or f.name,
+              f.description + (" (or the weights set in the add-on preferences)" if f.shipped == DEFAULT_MODEL
+                               else "")) for f in fams]
+    if not items or items[0][0] != "DEFAULT":
+        items.insert(0, ("DEFAULT", "Shipped", "The shipped default generator (or the one set in the add-on "
+                                               "preferences)"))
+    return items + [("FILE", "Weights File", "A generator weights file (.safetensors) trained with `choreo train`")]
+
+
 def _poll_armature(self, obj) -> bool:
     return obj.type == "ARMATURE"
 
@@ -22,10 +38,8 @@ class ChoreoSettings(bpy.types.PropertyGroup):
 
     model: EnumProperty(
         name="Model",
-        description="Which trained generator makes the dance",
-        items=[("DEFAULT", "Shipped", "The generator shipped with Choreo (or the one set in the "
-                                      "add-on preferences)"),
-               ("FILE", "Weights File", "A generator weights file (.safetensors) trained with `choreo train`")],
+        description="Which generator family (or weights file) makes the dance",
+        items=_model_items(),
         default="DEFAULT")
     weights_file: StringProperty(
         name="Weights", description="Generator weights file (.safetensors) used when Model is Weights File",

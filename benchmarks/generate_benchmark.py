@@ -58,7 +58,7 @@ def pick_weights(arg: str | None, tmp: str) -> tuple[str, str]:
         return arg, f"weights {arg}"
     if W.DEFAULT_MODEL in W.registry():
         return W.DEFAULT_MODEL, "shipped default weights"
-    from choreo.core.generation.random_init import save_random_weights
+    from choreo.core.generation.families.ren.random_init import save_random_weights
 
     path = os.path.join(tmp, "random.safetensors")
     save_random_weights(path)

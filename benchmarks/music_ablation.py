@@ -37,13 +37,13 @@ STEPS = ("none", "+ level", "+ beat knots", "+ on the beat")
 def _switches(step: int):
     """Context managers that turn off the steps after ``step``."""
     import choreo.core.cleanup.beats as beats
-    import choreo.core.generation.pipeline as pipeline
+    import choreo.core.generation.families.ren.generate as ren
 
     off = []
     if step < 1:
-        off.append(mock.patch.object(pipeline, "level_gain", lambda training: 0.0))
+        off.append(mock.patch.object(ren, "level_gain", lambda training: 0.0))
     if step < 2:
-        off.append(mock.patch.object(pipeline, "musical_noise_period", lambda tempo, cfg: None))
+        off.append(mock.patch.object(ren, "musical_noise_period", lambda tempo, cfg: None))
     if step < 3:
         off.append(mock.patch.object(beats, "REACH", 0.0))
         off.append(mock.patch.object(beats, "HOLD_SPEED", 1.0))

@@ -43,28 +43,30 @@ def add_parser(subparsers) -> None:
 
 # -- methods -------------------------------------------------------------------
 
-def _generator_meta(path: Path) -> dict | None:
-    from ..core.models.weights import load_weights
+def _generator(path: Path):
+    """The generator in ``path`` (any family), or None for other or broken weights."""
+    from ..core.generation import load_generator
 
     try:
-        meta = load_weights(path)[1]
+        return load_generator(path)[0]
     except ChoreoInputError:
         return None
-    return meta if meta.get("kind") == "generator" else None
 
 
 def discover_generators(train_dir: Path = Path("out/train")) -> list[tuple[str, Path]]:
     """(name, file) of every generator present: shipped (registry) ones first, then
-    ``train_dir/*.safetensors`` as ``ren_<stem>``; the same file (sha256) once."""
+    ``train_dir/*.safetensors`` by file name (Ren's as ``ren_<stem>``); the same file (sha256) once."""
+    from ..core.models.representation import SMPL24
     from ..core.models.weights import WEIGHTS_DIR, registry, sha256_file
 
     found, seen = [], set()
     cands = [(n, WEIGHTS_DIR / e["file"]) for n, e in sorted(registry().items(), key=lambda x: x[0] != "default")]
-    cands += [(f"ren_{p.stem}", p) for p in sorted(train_dir.glob("*.safetensors"))]
+    cands += [(None, p) for p in sorted(train_dir.glob("*.safetensors"))]
     for name, path in cands:
-        meta = _generator_meta(path) if path.is_file() else None
-        if meta is None or meta.get("config", {}).get("mode", "3d") != "3d":  # 2D models: no SMPL-24 motion
+        gen = _generator(path) if path.is_file() else None
+        if gen is None or gen.output != SMPL24:  # 2D models: no SMPL-24 motion
             continue
+        name = name or (f"ren_{path.stem}" if gen.family == "ren" else path.stem)
         digest = sha256_file(path)
         if digest not in seen and name not in {n for n, _ in found}:
             seen.add(digest)
@@ -85,11 +87,11 @@ def resolve_methods(names: list[str] | None) -> list[tuple[str, Path | None]]:
         if key in _ALIASES:
             out.append((_ALIASES[key], None))
         elif n in registry():
-            if _generator_meta(shipped_path(n)) is None:
+            if _generator(shipped_path(n)) is None:
                 raise ChoreoInputError(n, "shipped weights are not a dance generator")
             out.append((n, shipped_path(n)))
         elif Path(n).is_file():
-            if _generator_meta(Path(n)) is None:
+            if _generator(Path(n)) is None:
                 raise ChoreoInputError(n, "not generator weights")
             out.append((Path(n).stem, Path(n)))
         else:

@@ -68,14 +68,15 @@ def add_parser(subparsers) -> None:
 def run(args) -> int:
     from ..core.formats import save_motion
     from ..core.generation import generate_dance, load_generator, save_dance
+    from ..core.models.representation import OPENPOSE18
 
     out = Path(args.out)
     ext = out.suffix.lower()
     if ext and ext not in OUTPUTS:
         raise ChoreoInputError(out, f"output must end in {', '.join(OUTPUTS)} (or be a folder, for 2D models)")
     _check_options(args, out, ext)
-    runtime, model = load_generator(args.weights)  # fail fast on bad weights; cached for generation
-    if runtime.cfg.mode == "2d":
+    generator, model = load_generator(args.weights)  # fail fast on bad weights; cached for generation
+    if generator.output == OPENPOSE18:
         return _run_2d(args, out, ext, model, _grid(args))
     if not ext:
         raise ChoreoInputError(out, f"output must end in {', '.join(OUTPUTS)}; a folder of OpenPose JSON "

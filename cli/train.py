@@ -1,8 +1,11 @@
-"""``choreo train --config CONFIG.json``: train the generator (or the perceptual-loss ST-GCN).
+"""``choreo train --config CONFIG.json``: train a generator (or the perceptual-loss ST-GCN,
+the cross-modal metric, the beat network).
 
-The config's ``"task"`` picks the trainer: ``"generator"``
-(:func:`choreo.core.training.trainer.train_generator`) or ``"stgcn"``
-(:func:`choreo.core.training.pretrain_stgcn.train_stgcn`). See ``docs/training.md``.
+The config's ``"task"`` picks the trainer: ``"generator"`` (then its ``"family"``,
+default ``"ren"``, picks the family whose trainer runs:
+:mod:`choreo.core.generation.families`), ``"stgcn"``
+(:func:`choreo.core.training.pretrain_stgcn.train_stgcn`), ``"crossmodal"`` or
+``"beats"``. See ``docs/training.md``.
 """
 
 from __future__ import annotations
@@ -68,15 +71,14 @@ def run(args: argparse.Namespace) -> int:
     if config.get("task") == "beats":
         return _train_beats(config, args)
 
-    from ..core.training.trainer import train_generator, validate_config
-
-    cfg = validate_config(config, where=str(args.config))  # a bad key fails before the corpus loads
+    trainer = _family_trainer(config, args.config)
+    cfg = trainer.validate_config(config, where=str(args.config))  # a bad key fails before the corpus loads
     try:
         with cli_bar(f"training {cfg['variant']}") as bar:
-            result = train_generator(config, args.out, resume=args.resume, device=args.device,
-                                     progress=bar, max_steps=args.steps, log=print)
+            result = trainer.train_generator(config, args.out, resume=args.resume, device=args.device,
+                                             progress=bar, max_steps=args.steps, log=print)
     except KeyboardInterrupt as exc:  # cli.main prints "interrupted" and these notes
-        exc.add_note(_resume_hint(args, cfg["variant"]))
+        exc.add_note(_resume_hint(args, trainer.checkpoint_dir(args.out, cfg["variant"])))
         raise
     tr = result["final_train"]
     print(f"wrote {result['weights']} ({result['steps']} steps, {result['seconds']:.0f} s, "
@@ -86,12 +88,20 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _resume_hint(args: argparse.Namespace, variant: str) -> str:
-    """What an interrupted run left: the checkpoint to resume from, or none yet."""
-    from ..core.training.checkpoint import checkpoint_step
-    from ..core.training.trainer import checkpoint_dir
+def _family_trainer(config: dict, path: Path):
+    """The training module of the generator family the config names (default ``ren``)."""
+    from ..core.generation.families import LEGACY_FAMILY, get_family
 
-    folder = checkpoint_dir(args.out, variant)
+    family = get_family(config.get("family", LEGACY_FAMILY), path)
+    if family.trainer is None:
+        raise ChoreoInputError(path, f"the {family.name} generator family has no trainer")
+    return family.trainer()
+
+
+def _resume_hint(args: argparse.Namespace, folder: Path) -> str:
+    """What an interrupted run left in its checkpoint ``folder``: the checkpoint to resume from, or none yet."""
+    from ..core.training.checkpoint import checkpoint_step
+
     step = checkpoint_step(folder)
     if step is None:
         return "no checkpoint was written yet (one is written every checkpoint_every steps); nothing to resume"

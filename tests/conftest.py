@@ -44,6 +44,30 @@ def _isolated_cache(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def tiny_corpus(tmp_path_factory, mocap_dir, music_dir) -> Path:
+    """A two-take, two-track corpus (one take and one track held out) for training tests."""
+    from choreo.core.data.corpus import BuildParams, build_corpus
+
+    path = tmp_path_factory.mktemp("tiny_corpus") / "corpus.npz"
+    params = BuildParams(seed=1, takes=["005_02", "005_18"], val_takes=["005_18"], val_tracks=["mma07_rhumba"],
+                         features=False)
+    build_corpus(mocap_dir, music_dir, path, params, tracks=["mma07_rhumba", "mma13_boneym"])
+    return path
+
+
+@pytest.fixture
+def one_torch_thread():
+    """The trainers run single-threaded by default; on a shared 2-core machine
+    two torch threads are many times slower, so the direct torch tests do too."""
+    import torch
+
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+@pytest.fixture(scope="session")
 def gridded_song(tmp_path_factory):
     """A 12-s synthetic song (120 BPM, 16 kHz wav) with its exact beat grid as SONG.json
     beside it, the way the shared music ships (generation reads it only when given

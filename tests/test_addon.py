@@ -23,7 +23,7 @@ from choreo.core.audio.io import load_audio  # noqa: E402
 def tiny_weights(path, seed=0):
     """Random-init generator weights (tiny config) with pose statistics of a
     standing dancer, so the decoded motion is a plausible small wobble."""
-    from choreo.core.generation.runtime import expected_shapes
+    from choreo.core.generation.families.ren.runtime import expected_shapes
     from choreo.core.models.config import GeneratorConfig
     from choreo.core.models.representation import encode_3d
     from choreo.core.models.weights import save_weights
@@ -582,6 +582,34 @@ def test_turn_travel_and_stage_reach_the_dance(files):
     settings = bpy.context.scene.choreo  # out-of-range values are clamped by the properties
     settings.turn, settings.travel, settings.stage_size = 1.5, -1.0, 0.5
     assert (settings.turn, settings.travel, settings.stage_size) == (1.0, 0.0, 1.0)
+
+
+def test_the_model_menu_offers_each_shipped_family_and_uses_it(files):
+    """Model lists Ren et al. (the default), Dance Revolution and a weights file, each with
+    what it is good at; picking Dance Revolution dances with its weights."""
+    from choreo.core.generation.families import get_family
+
+    prop = bpy.context.scene.choreo.bl_rna.properties["model"]
+    items = {i.identifier: (i.name, i.description) for i in prop.enum_items}
+    assert list(items) == ["DEFAULT", "DANCEREVOLUTION", "FILE"]
+    assert items["DANCEREVOLUTION"] == ("Dance Revolution", get_family("dancerevolution").description)
+    assert items["DEFAULT"][1].startswith(get_family("ren").description)
+
+    def pelvis(model):
+        sc, s = new_scene(files, frame_start=1)
+        s.frame_final_end = 1 + 150
+        sc.choreo.model, sc.choreo.key_mode = model, "DENSE"
+        assert bpy.ops.choreo.generate() == {"FINISHED"}
+        arm = sc.choreo.target
+        out = []
+        for f in range(1, 150, 10):
+            sc.frame_set(f)
+            out.append(np.array((arm.matrix_world @ arm.pose.bones["pelvis"].matrix).translation))
+        return np.array(out)
+
+    ren, dr = pelvis("DEFAULT"), pelvis("DANCEREVOLUTION")
+    assert np.abs(ren - dr).max() > 0.02  # another family's dance, keyed all the same
+    assert np.all(np.isfinite(dr)) and dr[:, 2].min() > 0.3  # a standing dancer
 
 
 # With the beat tracker of issue 13 (the 20-s demo's grid now exact) the end seam's acceleration is

@@ -10,7 +10,7 @@ import pytest
 
 from choreo.cli import main
 from choreo.core.data.corpus import BuildParams, build_corpus
-from choreo.core.generation.random_init import save_random_weights
+from choreo.core.generation.families.ren.random_init import save_random_weights
 from choreo.core.metrics import baselines as BL
 from choreo.core.metrics.crossmodal import CrossModalMetric
 from choreo.core.metrics.suite import METRICS

@@ -12,7 +12,7 @@ import pytest
 from choreo.cli import main
 from choreo.core.formats import load_motion
 from choreo.core.generation import load_dance
-from choreo.core.generation.random_init import save_random_weights
+from choreo.core.generation.families.ren.random_init import save_random_weights
 
 
 @pytest.fixture(scope="module")
@@ -140,7 +140,7 @@ def test_generate_replaces_all_outputs_or_none(setup, tmp_path, capsys):
 @pytest.mark.parametrize("bad", [{"fps": 0}, {"fps": float("nan")}, {"sample_rate": -16000}, {"hidden": 0},
                                  {"enc_kernels": [32, 8]}, {"noise_period": float("inf")}])
 def test_weights_with_an_unusable_config_are_refused_before_the_audio(setup, tmp_path, capsys, bad):
-    from choreo.core.generation.random_init import GeneratorConfig
+    from choreo.core.generation.families.ren.random_init import GeneratorConfig
 
     path = tmp_path / "bad.safetensors"
     cfg = GeneratorConfig()

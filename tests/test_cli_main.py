@@ -16,7 +16,7 @@ import pytest
 
 from choreo.cli import main
 from choreo.core.audio.demo import synthesize_demo, write_demo_wav
-from choreo.core.generation.random_init import save_random_weights
+from choreo.core.generation.families.ren.random_init import save_random_weights
 
 
 @pytest.fixture(scope="module")

@@ -21,6 +21,7 @@ from choreo.core.generation import (EnergyCurve, generate_dance, generate_from_s
 from choreo.core.generation import pipeline
 from choreo.core.generation.dance2d import load_dance2d, save_dance2d
 from choreo.core.generation.energy import ENERGY_RANGE, check_energy
+from choreo.core.generation.song import Song
 
 LOW, HIGH = 0.3, 3.0
 
@@ -95,17 +96,18 @@ def test_a_constant_curve_is_the_number(demo):
 def test_a_part_uses_the_curve_at_its_file_times(demo):
     """A part's frames get the curve at their own file seconds: the same features as
     the whole song's there (the same condition), not the curve restarted at the part."""
-    rt, _ = pipeline.load_generator(None)
-    y, sr = demo.audio, demo.sr
+    gen, _ = pipeline.load_generator(None)
+    T = len(demo.audio) * 30 // demo.sr
+    song = Song(samples=demo.audio, sr=demo.sr, fps=gen.fps, part=(0, T), tempo=120.0,
+                downbeats=np.asarray(demo.downbeats))
     curve = EnergyCurve([0.0, 6.0, 14.0, 20.0], [0.5, 2.0, 0.4, 3.0])
-    kw = dict(seed=2, audio_start=0.0, progress=None, tempo=120.0, downbeat=float(demo.downbeats[0]))
-    whole, wkeep, _ = pipeline._features(rt, y, sr, energy=curve, frames=None, **kw)
+    whole, _ = gen.generate(song, seed=2, energy=curve, frames=(0, T))
     a, b = 300, 450  # 10–15 s
-    part, keep, _ = pipeline._features(rt, y, sr, energy=curve, frames=(a, b), **kw)
-    assert np.allclose(part[keep], whole[wkeep][a:b], atol=1e-4)
+    part, _ = gen.generate(song, seed=2, energy=curve, frames=(a, b))
+    assert np.allclose(part, whole[a:b], atol=1e-4)
     restarted = EnergyCurve(curve.times_s - a / 30.0, curve.values)
-    moved, keep2, _ = pipeline._features(rt, y, sr, energy=restarted, frames=(a, b), **kw)
-    assert np.abs(moved[keep2] - part[keep]).max() > 1e-2
+    moved, _ = gen.generate(song, seed=2, energy=restarted, frames=(a, b))
+    assert np.abs(moved - part).max() > 1e-2
     # Dance of a part: its energy is the curve's mean over the part's frames
     d = _dance(demo, curve, start=10.0, end=15.0)
     assert d.audio_start == 10.0 and d.energy == pytest.approx(curve.at(10.0 + np.arange(150) / 30).mean())

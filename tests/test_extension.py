@@ -133,7 +133,7 @@ def test_zip_holds_the_package_and_no_development_files(tmp_path):
     names = zipfile.ZipFile(zip_path).namelist()
     assert "blender_manifest.toml" in names and "__init__.py" in names
     for need in ("addon/operators.py", "addon/strip_audio.py", "rigs/scene.py", "core/generation/pipeline.py",
-                 "weights/weights.json", "weights/default.safetensors"):
+                 "core/generation/families/ren/runtime.py", "weights/weights.json", "weights/default.safetensors"):
         assert need in names, need
     # The panel reaches only the shipped default (or a file) and the beat tracker's network:
     # the ablation, ST-GCN and cross-modal weights stay in the repository ([build] paths_exclude_pattern).

@@ -16,10 +16,11 @@ from choreo.core.errors import ChoreoInputError
 from choreo.core.formats import load_motion, save_motion
 from choreo.core.generation import Dance, generate_dance, generate_from_samples, load_dance, save_dance
 from choreo.core.generation import pipeline
-from choreo.core.generation.random_init import save_random_weights
-from choreo.core.generation.runtime import GeneratorRuntime, expected_shapes, runtime_from_file
-from choreo.core.generation.windows import (blend_weights, freeze_report, generate_features, plan_windows,
-                                            seam_report)
+from choreo.core.generation import song as song_cache
+from choreo.core.generation.families.ren.generate import generate_features, song_pieces
+from choreo.core.generation.families.ren.random_init import save_random_weights
+from choreo.core.generation.families.ren.runtime import GeneratorRuntime, expected_shapes
+from choreo.core.generation.windows import blend_weights, freeze_report, plan_windows, seam_report
 from choreo.core.models import weights as W
 from choreo.core.models.conditioning import model_pieces, normalize_loudness
 from choreo.core.models.config import GeneratorConfig
@@ -58,7 +59,7 @@ def song(tmp_path_factory):
 
 @pytest.mark.parametrize("cfg", [GeneratorConfig(), GeneratorConfig(enc_channels=(8, 8), enc_kernels=(16, 8),
                                                                     enc_strides=(4, 4), noise_dim=0,
-                                                                    gru_layers=1, hidden=24, mode="2d")])
+                                                                    gru_layers=1, hidden=24, output="openpose18")])
 def test_runtime_equals_torch(cfg):
     torch.manual_seed(1)
     m = DanceGenerator(cfg).eval()
@@ -82,7 +83,7 @@ def test_song_pieces_match_model_pieces():
     y = rng.standard_normal(16000 * 3 + 123).astype(np.float32)
     ref = model_pieces(y, 16000, GeneratorConfig())
     yn = normalize_loudness(y, 16000)
-    chunks = [pipeline.song_pieces(yn, 16000, 30.0, 1600, a, min(a + 37, len(ref))) for a in range(0, len(ref), 37)]
+    chunks = [song_pieces(yn, 16000, 30.0, 1600, a, min(a + 37, len(ref))) for a in range(0, len(ref), 37)]
     assert np.array_equal(np.concatenate(chunks), ref)
 
 
@@ -103,7 +104,7 @@ def test_windows_cover_and_blend_to_one(T):
 
 
 def test_blended_features_are_the_windows_outputs(weights_file):
-    rt = runtime_from_file(weights_file)
+    rt, _ = pipeline.load_generator(weights_file)
     rng = np.random.default_rng(3)
     T = 700
     code = rng.standard_normal((T, rt.cfg.enc_dim)).astype(np.float32)
@@ -227,10 +228,10 @@ def test_a_part_is_the_whole_songs_dance_there(song, weights_file):
 
 def test_regenerating_the_same_song_reuses_analysis_exactly(song, weights_file):
     """Generate again on the same samples reuses beats, sections and audio codes
-    (pipeline._RECENT); the dances are the very same as computed afresh."""
+    (song_cache._RECENT); the dances are the very same as computed afresh."""
     path, _ = song
     y, sr = sf.read(path, dtype="float32")
-    pipeline._RECENT.clear()
+    song_cache._RECENT.clear()
     fresh = generate_from_samples(y, sr, weights=weights_file, seed=3)
     generate_from_samples(y, sr, weights=weights_file, seed=4)
     again = generate_from_samples(y, sr, weights=weights_file, seed=3)
@@ -412,8 +413,8 @@ def test_bad_weights(tmp_path, song, weights_file):
     with pytest.raises(ChoreoInputError, match="config in the weights is unusable"):
         generate_dance(path, weights=badcfg)
     flat = tmp_path / "flat.safetensors"
-    make_weights(flat, GeneratorConfig(mode="2d"))
-    with pytest.raises(ChoreoInputError, match="2d generator"):
+    make_weights(flat, GeneratorConfig(output="openpose18"))
+    with pytest.raises(ChoreoInputError, match="flat.safetensors: a ren generator of 2D keypoints"):
         generate_dance(path, weights=flat)
 
 

@@ -16,7 +16,7 @@ from choreo.core.formats.openpose import read_openpose
 from choreo.core.generation import (Dance2D, generate_dance, generate_pose2d, load_dance2d, load_generator,
                                     save_dance2d)
 from choreo.core.generation.pipeline import generate_motion
-from choreo.core.generation.random_init import save_random_weights
+from choreo.core.generation.families.ren.random_init import save_random_weights
 from choreo.core.models import weights as W
 from choreo.core.models.config import GeneratorConfig
 from choreo.core.skeleton_maps import OPENPOSE18_NAMES
@@ -30,7 +30,7 @@ def setup(tmp_path_factory, gridded_song):
     root = tmp_path_factory.mktemp("weights")
     song, track = gridded_song
     w2 = root / "gen2d.safetensors"
-    save_random_weights(w2, GeneratorConfig(mode="2d"), seed=3)
+    save_random_weights(w2, GeneratorConfig(output="openpose18"), seed=3)
     w3 = root / "gen3d.safetensors"
     save_random_weights(w3)
     return song, w2, w3, track
@@ -84,15 +84,17 @@ def test_pose2d_checks_seed_first_and_saves_the_largest(setup, tmp_path):
 
 def test_modes_are_not_mixed(setup):
     song, w2, w3, _ = setup
-    with pytest.raises(ChoreoInputError, match="2d generator makes front-view 2D poses"):
+    with pytest.raises(ChoreoInputError, match="ren generator of 2D keypoints .*, not 3D motion on SMPL-24: "
+                                               "use generate_pose2d"):
         generate_dance(song, weights=w2)
-    with pytest.raises(ChoreoInputError, match="3d generator makes a 3D dance, not 2D keypoints"):
+    with pytest.raises(ChoreoInputError, match="ren generator of 3D motion on SMPL-24, not 2D keypoints .*: "
+                                               "use generate_dance"):
         generate_pose2d(song, weights=w3)
-    # 3D generation is untouched by the 2D mode
+    # 3D generation is untouched by the 2D output
     assert generate_dance(song, weights=w3, end=2.0).motion.joints.shape == (2 * FPS, 24, 3)
     # the model-only entry point (benchmarks, long-term metric) refuses 2D too
     rt, _ = load_generator(w2)
-    with pytest.raises(ChoreoInputError, match="2d generator"):
+    with pytest.raises(ChoreoInputError, match="generator of 2D keypoints"):
         generate_motion(rt, np.zeros(16000, np.float32), 16000)
     # and the benchmark, whose metrics are 3D, does not pick 2D models up
     assert "ren_2d" not in [n for n, _ in discover_generators()]
@@ -172,12 +174,13 @@ def test_cli_folder_needs_2d_model(setup, tmp_path, capsys):
 
 
 def test_shipped_ren_2d(setup):
-    """The shipped 2D model: a registered, trained ``mode: 2d`` generator whose
-    output looks like an upright body that moves."""
+    """The shipped 2D model: a registered, trained generator of OpenPose-18 keypoints
+    (its metadata from before outputs had names says ``mode: 2d``) whose output looks
+    like an upright body that moves."""
     song, _, _, _ = setup
     assert "ren_2d" in W.registry()
     runtime, name = load_generator("ren_2d")
-    assert runtime.cfg.mode == "2d" and name == "ren_2d"
+    assert runtime.output == "openpose18" and runtime.family == "ren" and name == "ren_2d"
     _, meta = W.load_weights(W.shipped_path("ren_2d"))
     assert meta["variant"] == "2d" and meta["training"]["steps"] >= 1000
     assert not meta["training"]["losses"]["perceptual"]

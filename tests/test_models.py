@@ -94,8 +94,14 @@ def test_loudness_normalisation_and_silence():
 
 
 def test_config_round_trip_and_unknown_keys():
-    cfg = GeneratorConfig(hidden=64, mode="2d")
+    cfg = GeneratorConfig(hidden=64, output=rep.OPENPOSE18)
     assert GeneratorConfig.from_dict(json.loads(json.dumps(cfg.to_dict()))) == cfg
+    # weights and configs from before outputs had names say "mode"
+    assert GeneratorConfig.from_dict({"hidden": 64, "mode": "2d"}) == cfg
+    assert GeneratorConfig.from_dict({"mode": "3d"}).output == rep.SMPL24
+    for bad in ({"mode": "4d"}, {"mode": "2d", "output": rep.SMPL24}):
+        with pytest.raises(ValueError, match="mode must be"):
+            GeneratorConfig.from_dict(bad)
     with pytest.raises(ValueError, match="unknown"):
         GeneratorConfig.from_dict({"hiden": 3})
 

@@ -10,7 +10,7 @@ import torch
 
 from choreo.cli import main as cli_main
 from choreo.core.audio.features import audio_pieces
-from choreo.core.data.corpus import BuildParams, Corpus, build_corpus, sha256
+from choreo.core.data.corpus import Corpus, sha256
 from choreo.core.errors import ChoreoInputError
 from choreo.core.models.config import GeneratorConfig
 from choreo.core.models.discriminators import (DiscriminatorConfig, GlobalContentDiscriminator,
@@ -29,24 +29,14 @@ DISC = {"channels": 8, "fused_channels": 8, "feat_dim": 16, "local_hidden": 8, "
         "attention_dim": 8, "classifier_channels": 4}
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """The trainer runs single-threaded by default; on a shared 2-core machine
-    two torch threads are many times slower, so the direct torch tests do too."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")
-def tiny(tmp_path_factory, mocap_dir, music_dir):
-    """A two-take, two-track corpus (one of each held out) and a random tiny ST-GCN."""
+def tiny(tmp_path_factory, tiny_corpus, music_dir):
+    """The tiny corpus and a random tiny ST-GCN."""
     out = tmp_path_factory.mktemp("train")
-    params = BuildParams(seed=1, takes=["005_02", "005_18"], val_takes=["005_18"], val_tracks=["mma07_rhumba"],
-                         features=False)
-    corpus_path = out / "corpus.npz"
-    build_corpus(mocap_dir, music_dir, corpus_path, params, tracks=["mma07_rhumba", "mma13_boneym"])
+    corpus_path = tiny_corpus
     torch.manual_seed(0)
     cfg = STGCNConfig(channels=(8, 8), strides=(1, 2))
     stgcn_path = out / "stgcn.safetensors"
@@ -169,7 +159,7 @@ def test_resume_is_exact_and_weights_file_is_complete(tiny):
     for k in ("l1", "d_local", "d_global", "gp", "g_local", "g_global", "fm", "perceptual"):
         assert np.isfinite(straight["final_train"][k]), k
     # Meta per the spec; the generator loads back.
-    assert meta["kind"] == "generator" and meta["model"] == "ren" and meta["variant"] == "full"
+    assert meta["kind"] == "generator" and meta["family"] == "ren" and meta["variant"] == "full"
     assert meta["corpus"]["sha256"] == sha256(tiny["corpus"]) and meta["corpus"]["pairs"] == len(Corpus.load(tiny["corpus"]))
     assert meta["training"]["steps"] == 4 and meta["training"]["seconds"] > 0
     assert meta["training"]["losses"]["perceptual"] is True
@@ -198,7 +188,8 @@ def test_style_posterior_trains_and_ships_the_generator_only(tiny):
 
 def test_bad_configs_are_one_clear_line(tiny, tmp_path, capsys):
     cases = {"missing.json": None, "bad.json": "{not json", "key.json": json.dumps({"task": "generator", "stepz": 3}),
-             "task.json": json.dumps({"task": "painting"}), "list.json": "[1, 2]"}
+             "task.json": json.dumps({"task": "painting"}), "list.json": "[1, 2]",
+             "family.json": json.dumps({"task": "generator", "family": "painting"})}
     for name, text in cases.items():
         path = tmp_path / name
         if text is not None:
@@ -207,13 +198,14 @@ def test_bad_configs_are_one_clear_line(tiny, tmp_path, capsys):
         err = capsys.readouterr().err.strip()
         assert err.count("\n") == 0 and name in err and "Traceback" not in err, err
     assert "stepz" in _err(tmp_path, "key.json", capsys) and "painting" in _err(tmp_path, "task.json", capsys)
+    assert "unknown generator family 'painting' (known: dancerevolution, ren)" in _err(tmp_path, "family.json", capsys)
     with pytest.raises(ChoreoInputError, match="corpus file not found"):
         train_generator(tiny_config(tiny, corpus=str(tmp_path / "none.npz")), tmp_path / "o", device="cpu")
     with pytest.raises(ChoreoInputError, match="no checkpoint"):
         train_generator(tiny_config(tiny), tmp_path / "fresh", device="cpu", resume=True)
     for bad, what in (({"variant": "best"}, "variant"), ({"betas": [0.5]}, "betas"), ({"steps": 0}, "steps"),
                       ({"generator": {"hiden": 3}}, "hiden"), ({"losses": {"l1": False}}, "no loss"),
-                      ({"gan": "wgan"}, "gan")):
+                      ({"gan": "wgan"}, "gan"), ({"family": "dancerevolution"}, "family must be 'ren'")):
         with pytest.raises(ChoreoInputError, match=what):
             validate_config(bad)
     assert not (tmp_path / "o").exists()

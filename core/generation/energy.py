@@ -4,11 +4,11 @@
 accepted range is :data:`ENERGY_RANGE`). It is either one number or an
 :class:`EnergyCurve`: multipliers at times in seconds into the song *file*
 (the time base of a beat grid), linearly interpolated in between and held
-beyond its first and last point. The generator gets, for each model frame at
-file second ``t``, ``log(energy(t)) / energy_stats[1]`` plus the song's level
-(:func:`~choreo.core.generation.pipeline._features`), so a curve reaches every
-generator family through the shared path, and a part of a song uses the curve
-at the part's own file times.
+beyond its first and last point. Every generator family gets it as it is, with
+the song, and conditions each frame on it at the frame's own file second ``t``
+(``log(energy(t)) / energy_stats[1]`` plus the song's level,
+:func:`~choreo.core.generation.song.conditioning`, shared by the families), so a
+part of a song uses the curve at the part's own file times.
 
 :func:`check_energy` is the one check of both forms (made when a curve is
 built, and again by every generation entry point before anything is read);

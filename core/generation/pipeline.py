@@ -1,45 +1,38 @@
-"""Music in, a :class:`~.dance.Dance` out: the whole-song generation pipeline.
+"""Music in, a :class:`~.dance.Dance` out: the whole-song generation pipeline, shared by
+every generator family (:mod:`.families`).
 
 Steps (see ``docs/generation.md``):
 
 1. seed and energy are checked (:func:`check_seed`, :func:`check_energy`)
    before anything is read; the weights (shipped ``default`` unless given) are
-   loaded once and cached by path and sha256;
-2. the whole song is read at the model's sample rate (16 kHz), block by block,
-   and loudness-normalised as in training
-   (:func:`~choreo.core.models.conditioning.loudness_gain`, applied per chunk);
+   loaded once by the family their metadata names and cached by path and sha256;
+2. the whole song is read at the generator's sample rate, block by block;
 3. beats come from the beat grid the caller gives (``beat_grid``: a JSON file
    read by :func:`~choreo.core.audio.grid.read_beat_grid`, or a BeatMap), else
    from :func:`~choreo.core.audio.beats.track_beats`; a JSON file that happens
    to sit beside the song is never read; sections from
-   :func:`~choreo.core.audio.sections.find_sections`;
-4. every frame's 0.1 s audio piece is encoded in chunks, windows run through
-   the GRU and are blended (:mod:`.windows`), the features are denormalised
-   and decoded once into joint positions from the origin, facing -y, with the
-   feet on the floor.
+   :func:`~choreo.core.audio.sections.find_sections`; all of it, with the part
+   to dance, is one :class:`~.song.Song`;
+4. the generator makes pose features of the part and of the frames the
+   de-jittering and clean-up reach either side (:meth:`~.families.Generator.generate`);
+5. by the generator's output: 3D features are de-jittered and decoded once into
+   joint positions from the origin, facing -y, with the feet on the floor, then
+   cleaned up; 2D features are the keypoints.
 
-Energy: the generator is conditioned on the target log energy of the motion;
-``energy`` multiplies the corpus's mean squared joint speed, i.e. the target
-is ``energy_stats[0] + log(energy)``, normalised with ``energy_stats``, and the
-song's level moves it over time (:func:`~choreo.core.models.conditioning.loudness_curve`
-× :func:`~choreo.core.models.conditioning.level_gain`): the dance is
-bigger where the music is louder. ``energy`` may also be an
-:class:`~.energy.EnergyCurve` (multipliers at seconds into the song file): each
-frame then gets ``log(energy(t))`` at its own file time ``t`` (:func:`_features`).
-Noise: :func:`~choreo.core.models.conditioning.smooth_noise` of the seed at the
-frame's absolute position in the file, its knots a whole number of beats apart
-(:func:`~choreo.core.models.conditioning.musical_noise_period`), so the same
-seed gives the same dance and its changes of move follow the song's pulse.
-Clean-up: every decoded dance goes through :func:`~choreo.core.cleanup.clean_dance`
+Energy: ``energy`` multiplies the corpus's mean squared joint speed; it is one
+number or an :class:`~.energy.EnergyCurve` (multipliers at seconds into the song
+file), and a family conditions each frame on it at the frame's own file time.
+Noise: the seed decides the variation, the same seed giving the same dance.
+Clean-up: every decoded 3D dance goes through :func:`~choreo.core.cleanup.clean_dance`
 (turning and travel as the ``stage`` plan says, legs apart, on the floor, feet planted).
 A part (``start``/``end``) is the whole song's dance there: it starts on the
-song frame nearest ``start`` and gets the whole song's loudness level, windows,
-noise and smoothing; only its decoding starts afresh (at the origin facing -y,
-bone lengths and floor set from the part). Its beats and sections are the part's.
+song frame nearest ``start`` and a family makes it as inside the whole song;
+only its decoding starts afresh (at the origin facing -y, bone lengths and floor
+set from the part). Its beats and sections are the part's.
 
-2D models (Ren et al.'s own OpenPose-18 front-view setting) make keypoints,
-not a 3D dance: :func:`generate_pose2d` runs them through the same steps and
-returns a :class:`~.dance2d.Dance2D`; :func:`generate_dance` refuses them.
+Generators of 2D keypoints (Ren et al.'s OpenPose-18 front view) go through the
+same steps in :func:`generate_pose2d`, which returns a :class:`~.dance2d.Dance2D`;
+:func:`generate_dance` refuses them, and :func:`generate_pose2d` 3D ones.
 """
 
 from __future__ import annotations
@@ -56,38 +49,18 @@ from ..progress import ProgressFn, report, scaled
 from .dance import Dance
 from .dance2d import Dance2D
 # ENERGY_RANGE and check_energy live in .energy (one check for a number and a curve); kept importable here
-from .energy import ENERGY_RANGE, EnergyCurve, check_energy, log_energy, mean_energy  # noqa: F401
-from .runtime import ENCODE_CHUNK, GeneratorRuntime, runtime_from_file
+from .energy import ENERGY_RANGE, EnergyCurve, check_energy, mean_energy  # noqa: F401
 from ..cleanup import StagePlan
-from ..models.conditioning import level_gain, loudness_curve, musical_noise_period, smooth_noise
-from .windows import OVERLAP_SECONDS, WINDOW_SECONDS, generate_features, window_span
+from ..models.representation import OPENPOSE18, OUTPUTS, SMPL24
+from .families import Family, Generator, get_family, load_file
+from .song import Song, recent, samples_key
 
 #: Peak below this (about -80 dBFS) is silence: there is nothing to dance to.
 SILENCE_PEAK = 1e-4
 #: Seeds accepted (inclusive): every one is stored exactly by a dance file's int64.
 SEED_RANGE = (0, 2**63 - 1)
-_CACHE: dict[tuple[str, str], GeneratorRuntime] = {}
+_CACHE: dict[tuple[str, str], Generator] = {}
 _CACHE_SIZE = 4
-# The last song's analysis and audio codes, keyed on its samples: Generate again on
-# the same strip (another seed, energy, a range) skips both. Codes depend on the
-# samples and weights only, never on the seed; one song's worth is kept (~3 MB/min).
-_RECENT: dict = {}
-
-
-def _samples_key(y: np.ndarray, sr: int) -> tuple:
-    import hashlib
-
-    return (int(sr), len(y), hashlib.blake2b(np.ascontiguousarray(y).view(np.uint8), digest_size=16).hexdigest())
-
-
-def _recent(kind: str, key, compute):
-    """``compute()``, or its result for the same ``key`` the last time ``kind`` was asked."""
-    hit = _RECENT.get(kind)
-    if hit is not None and hit[0] == key:
-        return hit[1]
-    value = compute()
-    _RECENT[kind] = (key, value)
-    return value
 
 
 # -- weights --------------------------------------------------------------------
@@ -109,10 +82,11 @@ def resolve_weights(weights: str | os.PathLike | None) -> tuple[Path, str]:
     return p, str(weights)
 
 
-def load_generator(weights: str | os.PathLike | None = None) -> tuple[GeneratorRuntime, str]:
-    """The numpy generator for ``weights`` (see :func:`resolve_weights`) and its
-    model name; cached by resolved path and sha256, so repeated calls read the
-    file once (and a changed file is reloaded and re-checked)."""
+def load_generator(weights: str | os.PathLike | None = None) -> tuple[Generator, str]:
+    """The generator for ``weights`` (see :func:`resolve_weights`), loaded by its
+    family (:func:`~.families.load_file`), and its model name; cached by resolved
+    path and sha256, so repeated calls read the file once (and a changed file is
+    reloaded and re-checked)."""
     from ..models.weights import sha256_file
 
     path, name = resolve_weights(weights)
@@ -121,46 +95,21 @@ def load_generator(weights: str | os.PathLike | None = None) -> tuple[GeneratorR
     key = (str(path.resolve()), sha256_file(path))
     rt = _CACHE.get(key)
     if rt is None:
-        rt = runtime_from_file(path)
+        rt = load_file(path)
         if len(_CACHE) >= _CACHE_SIZE:
             _CACHE.pop(next(iter(_CACHE)))
         _CACHE[key] = rt
     return rt, name
 
 
+def family_of(weights=None) -> Family:
+    """The family of ``weights``: a registry name, a file, None (the shipped default)
+    or a loaded generator."""
+    gen = weights if hasattr(weights, "generate") else load_generator(weights)[0]
+    return get_family(gen.family)
+
+
 # -- audio ------------------------------------------------------------------------
-
-def song_pieces(y: np.ndarray, sr: int, fps: float, piece: int, a: int, b: int) -> np.ndarray:
-    """Audio pieces of frames ``a..b`` exactly as :func:`~choreo.core.audio.features.audio_pieces`
-    cuts them (centred, zero beyond the ends), without padding the whole song."""
-    starts = np.round(np.arange(a, b, dtype=np.float64) / float(fps) * sr).astype(np.int64) - piece // 2
-    lo, hi = int(starts[0]), int(starts[-1]) + piece
-    seg = np.zeros(hi - lo, np.float32)
-    s0, s1 = max(lo, 0), min(hi, len(y))
-    if s1 > s0:
-        seg[s0 - lo:s1 - lo] = y[s0:s1]
-    return np.lib.stride_tricks.sliding_window_view(seg, piece)[starts - lo]
-
-
-def encode_song(runtime: GeneratorRuntime, y: np.ndarray, sr: int, progress: ProgressFn | None = None,
-                frames: tuple[int, int] | None = None) -> np.ndarray:
-    """(T, enc_dim) audio codes of a song (``y`` at the model's rate), or of its
-    frames ``frames = (a, b)``, loudness normalised over the whole song as in
-    training; pieces are cut and scaled chunk by chunk, so neither all pieces
-    nor a normalised copy of the song is ever in memory."""
-    from ..audio.features import n_frames
-    from ..models.conditioning import loudness_gain
-
-    cfg = runtime.cfg
-    gain = loudness_gain(y, sr)
-    first, last = (0, n_frames(len(y), sr, cfg.fps)) if frames is None else frames
-    code = np.empty((last - first, cfg.enc_dim), np.float32)
-    for a in range(first, last, ENCODE_CHUNK):
-        b = min(last, a + ENCODE_CHUNK)
-        code[a - first:b - first] = runtime.encode(song_pieces(y, sr, cfg.fps, cfg.piece_samples, a, b) * gain)
-        report(progress, (b - first) / (last - first), "audio encoder")
-    return code
-
 
 def _part(n_samples: int, sr: int, fps: float, start: float | None, end: float | None, name: str):
     """``(a, b, i0, i1)``: song frames ``a .. b - 1`` and samples ``i0 .. i1 - 1`` of
@@ -226,7 +175,8 @@ def generate_dance(audio: str | os.PathLike, *, weights=None, seed: int = 0, ene
     audio : str or Path
         wav/flac/ogg/mp3/aiff.
     weights : str, Path or None
-        Generator weights file or registry name; None = shipped ``default``.
+        Generator weights file or registry name, of any family making 3D motion;
+        None = shipped ``default``.
     seed : int
         Same seed, same song, same weights → the same dance; ``0 <= seed < 2**63``
         (:data:`SEED_RANGE`, what the dance file stores).
@@ -256,7 +206,7 @@ def generate_dance(audio: str | os.PathLike, *, weights=None, seed: int = 0, ene
         Seed or energy out of range, missing/unreadable/silent audio, NaN
         samples, start/end out of range, missing, corrupt or wrong weights.
     """
-    return _generate_file(audio, "3d", weights, seed, energy, start, end, beat_grid, progress, stage)
+    return _generate_file(audio, SMPL24, weights, seed, energy, start, end, beat_grid, progress, stage)
 
 
 def generate_pose2d(audio: str | os.PathLike, *, weights=None, seed: int = 0, energy: float | EnergyCurve = 1.0,
@@ -264,10 +214,9 @@ def generate_pose2d(audio: str | os.PathLike, *, weights=None, seed: int = 0, en
                     progress: ProgressFn | None = None) -> Dance2D:
     """Front-view OpenPose-18 keypoints for an audio file, from a 2D generator.
 
-    Parameters and errors as :func:`generate_dance` (``weights`` must name a
-    model trained with ``"mode": "2d"``, e.g. the shipped ``ren_2d``; a 3D model
-    is refused). Windows are blended in feature space exactly as for 3D models
-    and the features are the keypoints themselves
+    Parameters and errors as :func:`generate_dance` (``weights`` must make
+    2D keypoints, e.g. the shipped ``ren_2d``; a 3D model is refused). The
+    features are the keypoints themselves
     (:func:`~choreo.core.models.representation.decode_2d`).
 
     Returns
@@ -275,17 +224,17 @@ def generate_pose2d(audio: str | os.PathLike, *, weights=None, seed: int = 0, en
     Dance2D
         ``keypoints`` (T, 18, 2): x right, z up, metres, at the model's fps.
     """
-    return _generate_file(audio, "2d", weights, seed, energy, start, end, beat_grid, progress)
+    return _generate_file(audio, OPENPOSE18, weights, seed, energy, start, end, beat_grid, progress)
 
 
-def _generate_file(audio, mode: str, weights, seed, energy, start, end, beat_grid, progress, stage=None):
+def _generate_file(audio, output: str, weights, seed, energy, start, end, beat_grid, progress, stage=None):
     """What generate_dance and generate_pose2d share: seed, energy, weights and grid
     first (fail fast), the part of the file, the grid's part or tracked beats, then the network."""
     seed, energy = check_seed(seed), check_energy(energy)  # before any file is read
     stage = (stage or StagePlan()).checked()
     path = Path(audio)
-    runtime, model = load_generator(weights)
-    _check_mode(runtime, model, mode)
+    gen, model = load_generator(weights)
+    check_output(gen, model, output)
     grid = _grid(beat_grid)
     from ..audio.io import check_audio_file, load_audio
 
@@ -296,22 +245,23 @@ def _generate_file(audio, mode: str, weights, seed, energy, start, end, beat_gri
     # The whole song, also for a part: a part is the whole song's dance there (same
     # loudness level, same windows), so it needs the song's level and the audio of
     # the windows that reach past the part's edges.
-    y, sr = load_audio(path, sr=runtime.cfg.sample_rate)
+    y, sr = load_audio(path, sr=gen.sample_rate)
     return _generate(y, sr, beats=None, downbeats=None, grid=grid, start=s, end=e, name=str(path),
-                     audio_path=str(path), audio_start=0.0, runtime=runtime, model=model, seed=seed,
-                     energy=energy, progress=scaled(progress, 0.03, 1.0), mode=mode, stage=stage)
+                     audio_path=str(path), audio_start=0.0, gen=gen, model=model, seed=seed,
+                     energy=energy, progress=scaled(progress, 0.03, 1.0), output=output, stage=stage)
 
 
-def _check_mode(runtime: GeneratorRuntime, model: str, mode: str) -> None:
-    have = runtime.cfg.mode
-    if have == mode:
-        return
-    if have == "2d":
-        raise ChoreoInputError(model, "a 2d generator makes front-view 2D poses (OpenPose-18), not a 3D "
-                                      "dance; use a 3d model, or generate_pose2d / `choreo generate -o "
-                                      "FOLDER` for OpenPose JSON")
-    raise ChoreoInputError(model, f"a {have} generator makes a 3D dance, not 2D keypoints; use "
-                                  f"generate_dance, or a 2d model (e.g. ren_2d)")
+#: How to get each output, and shipped weights that make it: for the refusal of the other.
+_ENTRY = {SMPL24: ("generate_dance", "default"),
+          OPENPOSE18: ("generate_pose2d or `choreo generate -o FOLDER` (OpenPose JSON)", "ren_2d")}
+
+
+def check_output(gen: Generator, model: str, output: str) -> None:
+    """:class:`ChoreoInputError` naming ``model`` unless ``gen`` makes ``output``."""
+    have = gen.output
+    if have != output:
+        raise ChoreoInputError(model, f"a {gen.family} generator of {OUTPUTS[have]}, not {OUTPUTS[output]}: use "
+                                      f"{_ENTRY[have][0]}, or weights of {OUTPUTS[output]} (e.g. {_ENTRY[output][1]})")
 
 
 def generate_from_samples(y: np.ndarray, sr: int, *, beats=None, downbeats=None, audio_path: str | None = None,
@@ -330,32 +280,32 @@ def generate_from_samples(y: np.ndarray, sr: int, *, beats=None, downbeats=None,
     else the beats of the part are tracked. ``audio_path`` is recorded in the
     dance and names the audio in error messages; ``audio_start`` is the file
     time of ``y[0]`` (the dance records where its part starts). ``weights``
-    may also be a loaded :class:`~.runtime.GeneratorRuntime`. An
+    may also be a generator from :func:`load_generator`. An
     :class:`~.energy.EnergyCurve` ``energy`` is in file seconds: ``y[0]`` is at
     ``audio_start``. Other parameters as :func:`generate_dance`.
     """
     seed, energy = check_seed(seed), check_energy(energy)  # before the weights are read
     stage = (stage or StagePlan()).checked()
-    if isinstance(weights, GeneratorRuntime):
-        runtime, model = weights, weights.name
+    if hasattr(weights, "generate"):
+        gen, model = weights, weights.name
     else:
-        runtime, model = load_generator(weights)
+        gen, model = load_generator(weights)
     name = audio_path or "audio samples"
     start, end = _check_range(name, start, end, np.size(y) / sr if sr > 0 else None)
     return _generate(np.asarray(y), sr, beats=beats, downbeats=downbeats, grid=_grid(beat_grid), start=start,
-                     end=end, name=name, audio_path=audio_path, audio_start=audio_start, runtime=runtime,
+                     end=end, name=name, audio_path=audio_path, audio_start=audio_start, gen=gen,
                      model=model, seed=seed, energy=energy, progress=progress, stage=stage)
 
 
-def _generate(y, sr, *, beats, downbeats, grid, start, end, name, audio_path, audio_start, runtime, model,
-              seed, energy, progress, mode: str = "3d", stage: StagePlan | None = None) -> Dance | Dance2D:
+def _generate(y, sr, *, beats, downbeats, grid, start, end, name, audio_path, audio_start, gen: Generator, model,
+              seed, energy, progress, output: str = SMPL24, stage: StagePlan | None = None) -> Dance | Dance2D:
     """The dance of the part ``start … end`` (s into ``y``; the whole of ``y`` for
     None) of samples ``y`` whose first sample is ``audio_start`` s into the file."""
     from ..audio.beats import MIN_SECONDS, BeatMap, track_beats
     from ..audio.grid import grid_part
 
-    cfg = runtime.cfg
-    _check_mode(runtime, model, mode)
+    check_output(gen, model, output)
+    fps = gen.fps
     audio_start = float(audio_start)
     if not (math.isfinite(audio_start) and audio_start >= 0):
         raise ChoreoInputError(name, f"audio_start {audio_start} must be >= 0")
@@ -367,21 +317,21 @@ def _generate(y, sr, *, beats, downbeats, grid, start, end, name, audio_path, au
     lo, hi = float(y.min()), float(y.max())  # NaN and inf show here, with no song-sized temporary
     if not (math.isfinite(lo) and math.isfinite(hi)):
         raise ChoreoInputError(name, "contains NaN or infinite samples")
-    if sr != cfg.sample_rate:
+    if sr != gen.sample_rate:
         from ..audio.resample import resample
 
-        y = resample(y, sr, cfg.sample_rate)
-        sr = cfg.sample_rate
-    a, b, i0, i1 = _part(len(y), sr, cfg.fps, start, end, name)
+        y = resample(y, sr, gen.sample_rate)
+        sr = gen.sample_rate
+    a, b, i0, i1 = _part(len(y), sr, fps, start, end, name)
     part = y[i0:i1]  # a view: beats, sections and the silence check are the part's
     peak = max(float(part.max()), -float(part.min()))
     if peak < SILENCE_PEAK:
         db = 20 * math.log10(max(peak, 1e-12))
         raise ChoreoInputError(name, f"audio is silent (peak {db:.0f} dBFS): nothing to dance to")
     t0 = time.perf_counter()
-    offset = a / cfg.fps  # the part's start in y; y[0] is audio_start s into the file
+    offset = a / fps  # the part's start in y; y[0] is audio_start s into the file
     duration = len(part) / sr
-    song = _samples_key(part, sr)
+    part_key = samples_key(part, sr)
 
     # Beats and sections (the analysis: slower than the model itself).
     tempo = meter = None
@@ -398,8 +348,8 @@ def _generate(y, sr, *, beats, downbeats, grid, start, end, name, audio_path, au
         beats, downbeats, tempo, meter = g.beats, g.downbeats, g.tempo, g.meter
     if beats is None:
         if duration >= MIN_SECONDS:
-            bm = _recent("beats", song, lambda: track_beats(part, sr, progress=scaled(progress, 0.0, 0.5),
-                                                            name=name))
+            bm = recent("beats", part_key, lambda: track_beats(part, sr, progress=scaled(progress, 0.0, 0.5),
+                                                               name=name))
             beats, downbeats, tempo, meter = bm.beats.copy(), bm.downbeats.copy(), float(bm.tempo), int(bm.meter)
         else:  # shorter than one bar at the slowest tempo: no grid to find
             beats, downbeats, tempo, meter = np.zeros(0), np.zeros(0), 0.0, 4
@@ -408,30 +358,60 @@ def _generate(y, sr, *, beats, downbeats, grid, start, end, name, audio_path, au
             tempo = 60.0 / float(np.median(np.diff(beats))) if len(beats) > 1 else 0.0
         meter = meter or meter_of(beats, downbeats)
     key = (np.asarray(beats, np.float64).tobytes(), np.asarray(downbeats, np.float64).tobytes(), meter)
-    sections, labels = _recent("sections", (song, key), lambda: _sections(part, sr, tempo, beats, downbeats, meter))
+    sections, labels = recent("sections", (part_key, key), lambda: _sections(part, sr, tempo, beats, downbeats, meter))
     sections = sections.copy()
     report(progress, 0.6, "sections")
 
-    frame_times = audio_start + np.arange(a, b) / cfg.fps  # file seconds of the dance's frames
+    analysed = Song(samples=y, sr=sr, fps=fps, part=(a, b), name=name, audio_start=audio_start, beats=beats,
+                    downbeats=downbeats, tempo=float(tempo), meter=int(meter), sections=sections,
+                    section_labels=labels)
+    frame_times = audio_start + np.arange(a, b) / fps  # file seconds of the dance's frames
     music = dict(beats=beats, downbeats=downbeats, sections=sections, section_labels=labels, audio_path=audio_path,
                  audio_start=audio_start + offset, tempo=float(tempo), model=model, seed=seed,
                  energy=mean_energy(energy, frame_times),
                  energy_curve=energy if isinstance(energy, EnergyCurve) else None)
-    if mode == "2d":
-        keypoints, _ = generate_keypoints(runtime, y, sr, seed=seed, energy=energy, audio_start=audio_start,
-                                          frames=(a, b), name=name, tempo=tempo, downbeat=_first(downbeats, beats),
-                                          progress=scaled(progress, 0.6, 0.98))
-        report(progress, 1.0, f"done in {time.perf_counter() - t0:.1f} s")
-        return Dance2D(keypoints=keypoints, fps=float(cfg.fps), **music)
-    motion, _ = generate_motion(runtime, y, sr, seed=seed, energy=energy, audio_start=audio_start,
-                                frames=(a, b), name=name, tempo=tempo, downbeat=_first(downbeats, beats),
-                                stage=stage, beats=beats,
-                                progress=scaled(progress, 0.6, 0.98))
+    poses, _ = dance_song(gen, analysed, seed=seed, energy=energy, stage=stage, progress=scaled(progress, 0.6, 0.98))
     report(progress, 1.0, f"done in {time.perf_counter() - t0:.1f} s")
-    return Dance(motion=motion, **music)
+    if output == OPENPOSE18:
+        return Dance2D(keypoints=poses, fps=float(fps), **music)
+    return Dance(motion=poses, **music)
 
 
-def generate_motion(runtime: GeneratorRuntime, y: np.ndarray, sr: int, *, seed: int = 0,
+def dance_song(gen: Generator, song: Song, *, seed: int, energy: float | EnergyCurve = 1.0,
+               stage: StagePlan | None = None, progress: ProgressFn | None = None):
+    """``(poses, windows)`` of ``song``'s part by ``gen``: for 3D motion a
+    :class:`~choreo.core.motion.Motion`, de-jittered, decoded from the origin and
+    cleaned up (:func:`_decode`); for 2D keypoints a (T, 18, 2) array. The generator
+    makes the part with the frames the de-jittering and clean-up reach either side."""
+    from ..models.representation import decode_2d
+
+    a, b = song.part
+    margin = _smooth_margin(gen.fps) + _clean_margin(gen.fps)
+    lo, hi = max(0, a - margin), min(song.n_frames, b + margin)
+    feats, windows = gen.generate(song, seed=seed, energy=energy, frames=(lo, hi), progress=progress)
+    keep = slice(a - lo, b - lo)
+    if gen.output == SMPL24:
+        return _decode(feats, gen.fps, song.name, keep, stage, song.beats), windows
+    feats = feats[keep]
+    if not np.all(np.isfinite(feats)):
+        raise ChoreoInputError(song.name, "the generator produced non-finite poses (are the weights sane?)")
+    return decode_2d(feats), windows
+
+
+def _model_only(gen: Generator, output: str, y: np.ndarray, sr: int, *, seed, energy, audio_start, frames, name,
+                tempo, downbeat, beats=None, stage=None, progress=None):
+    """:func:`dance_song` of samples ``y`` at the generator's rate, with the beats given (no analysis)."""
+    from ..audio.features import n_frames
+
+    check_output(gen, getattr(gen, "name", name), output)
+    part = (0, n_frames(len(y), sr, gen.fps)) if frames is None else (int(frames[0]), int(frames[1]))
+    song = Song(samples=y, sr=sr, fps=gen.fps, part=part, name=name, audio_start=audio_start,
+                beats=np.zeros(0) if beats is None else np.asarray(beats),
+                downbeats=np.zeros(0) if downbeat is None else np.array([float(downbeat)]), tempo=tempo)
+    return dance_song(gen, song, seed=seed, energy=energy, stage=stage, progress=progress)
+
+
+def generate_motion(gen: Generator, y: np.ndarray, sr: int, *, seed: int = 0,
                     energy: float | EnergyCurve = 1.0,
                     audio_start: float = 0.0, frames: tuple[int, int] | None = None,
                     name: str = "audio samples", tempo: float | None = None, downbeat: float | None = None,
@@ -441,74 +421,24 @@ def generate_motion(runtime: GeneratorRuntime, y: np.ndarray, sr: int, *, seed: 
     song's dance there, decoded from the origin and cleaned up
     (:func:`~choreo.core.cleanup.clean_dance` with ``stage``); no beat tracking,
     no input checks beyond the model's output. ``tempo`` (BPM) and ``downbeat`` (s from
-    the first frame asked for) put the seed's noise knots on the beat, counted from a
-    downbeat (:func:`~choreo.core.models.conditioning.musical_noise_period`);
+    the first frame asked for; None: the first of ``beats``) put the seed's noise knots
+    on the beat, counted from a downbeat
+    (:func:`~choreo.core.models.conditioning.musical_noise_period`);
     ``beats`` (s from the first frame asked for) are where the dance's accents go.
     ``energy``: a multiplier or an :class:`~.energy.EnergyCurve` in file seconds
     (``y[0]`` at ``audio_start``)."""
-    _check_mode(runtime, getattr(runtime, "name", name), "3d")
-    feats, keep, plan = _features(runtime, y, sr, seed=seed, energy=energy, audio_start=audio_start,
-                                  frames=frames, tempo=tempo, downbeat=downbeat, progress=progress)
-    return _decode(feats, runtime.cfg.fps, name, keep, stage, beats), plan
+    return _model_only(gen, SMPL24, y, sr, seed=seed, energy=energy, audio_start=audio_start, frames=frames,
+                       name=name, tempo=tempo, downbeat=downbeat, beats=beats, stage=stage, progress=progress)
 
 
-def generate_keypoints(runtime: GeneratorRuntime, y: np.ndarray, sr: int, *, seed: int = 0,
+def generate_keypoints(gen: Generator, y: np.ndarray, sr: int, *, seed: int = 0,
                        energy: float | EnergyCurve = 1.0, audio_start: float = 0.0,
                        frames: tuple[int, int] | None = None,
                        name: str = "audio samples", tempo: float | None = None, downbeat: float | None = None,
                        progress: ProgressFn | None = None):
     """The model part of 2D generation: ((T, 18, 2) front-view keypoints, window plan)."""
-    from ..models.representation import decode_2d
-
-    _check_mode(runtime, getattr(runtime, "name", name), "2d")
-    feats, keep, plan = _features(runtime, y, sr, seed=seed, energy=energy, audio_start=audio_start,
-                                  frames=frames, tempo=tempo, downbeat=downbeat, progress=progress)
-    feats = feats[keep]
-    if not np.all(np.isfinite(feats)):
-        raise ChoreoInputError(name, "the generator produced non-finite poses (are the weights sane?)")
-    return decode_2d(feats), plan
-
-
-def _features(runtime: GeneratorRuntime, y: np.ndarray, sr: int, *, seed: int, energy: float | EnergyCurve,
-              audio_start: float, frames: tuple[int, int] | None, progress: ProgressFn | None,
-              tempo: float | None = None, downbeat: float | None = None):
-    """``(features, keep, plan)``: blended, denormalised pose features of frames
-    ``frames`` (default all) of the song ``y`` and the frames the smoothing
-    reaches either side (``features[keep]`` are the frames asked for), and the
-    windows run. The windows are the whole song's, so the features equal the
-    whole song's wherever they are computed. Each frame ``k``'s energy condition is
-    ``log(energy(t)) / energy_stats[1] + gain × level[k]`` with ``t = audio_start +
-    k / fps`` its file second (one number: the same at every frame)."""
-    from ..audio.features import n_frames
-
-    cfg = runtime.cfg
-    T = n_frames(len(y), sr, cfg.fps)
-    a, b = (0, T) if frames is None else (int(frames[0]), int(frames[1]))
-    margin = _smooth_margin(cfg.fps) + _clean_margin(cfg.fps)
-    lo, hi = max(0, a - margin), min(T, b + margin)
-    window = int(round(WINDOW_SECONDS * cfg.fps))
-    overlap = int(round(OVERLAP_SECONDS * cfg.fps))
-    c0, c1 = window_span(T, window, overlap, lo, hi)
-    # the cached value holds the runtime, so its id cannot be reused by other weights
-    key = (_samples_key(y, sr), id(runtime), c0, c1)
-    code = _recent("codes", key, lambda: (runtime, encode_song(runtime, y, sr, frames=(c0, c1),
-                                                                progress=scaled(progress, 0.0, 0.6))))[1]
-    # The music sets the energy over time (the song's level, whole-song z-score) and
-    # the pulse the seed's choices fall on (knots a whole number of beats apart).
-    level = _recent("loudness", (key[0], cfg.fps), lambda: loudness_curve(y, sr, cfg.fps, T))
-    cond = np.empty((c1 - c0, cfg.cond_dim), np.float32)
-    gain = level_gain(getattr(runtime, "meta", {}).get("training"))
-    times = audio_start + np.arange(c0, c1) / cfg.fps  # file seconds of the frames run
-    cond[:, 0] = log_energy(energy, times) / float(runtime.energy_stats[1]) + gain * level[c0:c1]
-    offset = int(round(audio_start * cfg.fps))
-    period = musical_noise_period(tempo, cfg)
-    if period is not None:  # knots on the song's pulse: a downbeat's phase, counted from the file's start
-        phase = 0.0 if downbeat is None else ((audio_start + a / cfg.fps + downbeat) * cfg.fps) % period
-        offset = audio_start * cfg.fps - phase + period
-    cond[:, 1:] = smooth_noise(seed, c1 - c0, cfg, offset_frames=offset + c0, period_frames=period)
-    feats, plan = generate_features(runtime, code, cond, window=window, overlap=overlap, total=T, first=c0,
-                                    progress=scaled(progress, 0.6, 0.95))
-    return feats[lo - c0:hi - c0], slice(a - lo, b - lo), plan
+    return _model_only(gen, OPENPOSE18, y, sr, seed=seed, energy=energy, audio_start=audio_start, frames=frames,
+                       name=name, tempo=tempo, downbeat=downbeat, progress=progress)
 
 
 def check_seed(seed) -> int:
@@ -524,14 +454,6 @@ def check_seed(seed) -> int:
     if not lo <= s <= hi:
         raise ChoreoInputError("seed", f"{s} is out of range ({lo}–{hi})")
     return s
-
-
-def _first(downbeats, beats) -> float | None:
-    """The first downbeat (else beat) time, or None: where the seed's knots are counted from."""
-    for times in (downbeats, beats):
-        if times is not None and len(times):
-            return float(times[0])
-    return None
 
 
 def meter_of(beats: np.ndarray, downbeats: np.ndarray) -> int:

@@ -3,11 +3,10 @@
 The song's frames are covered by windows of ``window`` frames (8 s) that
 overlap by ``overlap`` frames (2 s); the last window is aligned to the song's
 end, and a song shorter than one window is a single window of its own length.
-Every window runs through the GRU (all windows batched, so its sequential loop
-runs once over the window length), and the windows are blended in *feature*
-space with raised-cosine weights that form a partition of unity: inside an
-overlap one window fades out exactly as the next fades in. The blended
-features are then decoded once for the whole song
+A windowed family (Ren's: :func:`~.families.ren.generate.generate_features`) runs
+every window and blends them in *feature* space with raised-cosine weights that
+form a partition of unity: inside an overlap one window fades out exactly as the
+next fades in. The blended features are then decoded once for the whole song
 (:func:`~choreo.core.models.representation.decode_3d`), so root position and
 heading integrate across windows and nothing jumps at a join.
 
@@ -23,12 +22,10 @@ import os
 import numpy as np
 
 from ..motion import Motion
-from ..progress import ProgressFn, report
-from .runtime import GeneratorRuntime
 
 WINDOW_SECONDS = 8.0
 OVERLAP_SECONDS = 2.0
-#: Windows run through the GRU together (bounds memory on very long songs).
+#: Windows run through the network together (bounds memory on very long songs).
 WINDOW_BATCH = 64
 
 
@@ -78,61 +75,12 @@ def _ramp(x: np.ndarray) -> np.ndarray:
 
 def window_span(n_frames: int, window: int, overlap: int, a: int, b: int) -> tuple[int, int]:
     """Frames ``(c0, c1)`` read by the windows of :func:`plan_windows` (``n_frames``)
-    that hold any of frames ``a .. b - 1``: :func:`generate_features` over that
+    that hold any of frames ``a .. b - 1``: a windowed family run over that
     span gives frames ``a .. b - 1`` exactly as over the whole song."""
     used = [(s, e) for s, e in plan_windows(n_frames, window, overlap) if s < b and e > a]
     if not used:
         raise ValueError(f"frames {a}..{b} are not inside a song of {n_frames} frames")
     return used[0][0], used[-1][1]
-
-
-def generate_features(runtime: GeneratorRuntime, code: np.ndarray, cond: np.ndarray, *,
-                      window: int, overlap: int, total: int | None = None, first: int = 0,
-                      progress: ProgressFn | None = None,
-                      batch: int = WINDOW_BATCH) -> tuple[np.ndarray, list[tuple[int, int]]]:
-    """Blended, denormalised pose features (len(code), pose_dim) for a song or a span of it.
-
-    Parameters
-    ----------
-    runtime : GeneratorRuntime
-    code : np.ndarray (n, enc_dim)
-        Audio codes of frames ``first .. first + n - 1`` of the song
-        (:meth:`GeneratorRuntime.encode`): the encoder is per frame, so
-        overlapping windows share them.
-    cond : np.ndarray (n, cond_dim)
-        Normalised energy and seeded noise of the same frames.
-    window, overlap : int
-        Window length and overlap in frames.
-    total : int or None
-        Frames of the whole song (None: ``first + n``). The windows are those of
-        the whole song's plan, so a span (:func:`window_span`) dances as the
-        whole song does there; only the windows inside the span run.
-
-    Returns
-    -------
-    features, plan
-        Works for 3D and 2D models alike (blending is per column); ``plan`` is
-        the windows run, in song frames.
-    """
-    n = len(code)
-    total = first + n if total is None else int(total)
-    full = plan_windows(total, window, overlap)
-    weights = blend_weights(full, total, overlap)
-    run = [i for i, (a, b) in enumerate(full) if a >= first and b <= first + n]
-    plan = [full[i] for i in run]
-    acc = np.zeros((n, runtime.cfg.pose_dim), np.float32)
-    for k in range(0, len(run), batch):
-        group = run[k:k + batch]
-        # inputs joined per batch: no song-long copy of the codes
-        xb = np.stack([np.concatenate([code[full[i][0] - first:full[i][1] - first],
-                                       cond[full[i][0] - first:full[i][1] - first]], axis=1) for i in group])
-        xb = xb.astype(np.float32, copy=False)
-        yb = runtime.mlp_forward(runtime.gru_forward(xb))
-        for i, y in zip(group, yb):
-            acc[full[i][0] - first:full[i][1] - first] += y * weights[i][:, None]
-        done = min(k + batch, len(run))
-        report(progress, done / len(run), f"windows {done}/{len(run)}")
-    return runtime.denormalize(acc), plan
 
 
 # -- quality figures --------------------------------------------------------------

@@ -58,15 +58,15 @@ def generate_jobs(weights: str, jobs: Sequence[dict], out_path: str) -> dict:
     from ..audio.io import load_audio
     from ..generation.pipeline import generate_from_samples, load_generator
 
-    runtime, _ = load_generator(weights)
+    generator, _ = load_generator(weights)
     rss_loaded = _rss_mb()
     gen_s = wall = 0.0
     arrays = {}
     for k, job in enumerate(jobs):
-        y, sr = load_audio(job["audio"], sr=runtime.cfg.sample_rate, offset=float(job["start"]),
+        y, sr = load_audio(job["audio"], sr=generator.sample_rate, offset=float(job["start"]),
                            duration=job.get("duration"))
         t0 = time.perf_counter()
-        motion = generate_from_samples(y, sr, weights=runtime, seed=int(job["seed"]),
+        motion = generate_from_samples(y, sr, weights=generator, seed=int(job["seed"]),
                                        audio_start=float(job["start"]), audio_path=str(job["audio"])).motion
         wall += time.perf_counter() - t0
         gen_s += motion.duration

@@ -10,6 +10,7 @@ import numpy as np
 
 from ..audio.features import audio_pieces
 from .config import GeneratorConfig
+from .representation import SMPL24
 
 # Songs are scaled to this RMS (over their loud part) so the encoder sees the
 # same level whatever the mastering.
@@ -126,9 +127,9 @@ def loudness_curve(y: np.ndarray, sr: int, fps: float, n_frames: int) -> np.ndar
     return np.clip((db - np.median(db)) / spread, -2.5, 2.5)
 
 
-def _speed2(f: np.ndarray, mode: str, fps: float) -> np.ndarray:
+def _speed2(f: np.ndarray, output: str, fps: float) -> np.ndarray:
     """(T - 1, J) squared joint speeds (m²/s²) between consecutive frames of pose features."""
-    if mode == "3d":
+    if output == SMPL24:
         from .representation import local_joints_3d
 
         j = local_joints_3d(f)
@@ -138,16 +139,16 @@ def _speed2(f: np.ndarray, mode: str, fps: float) -> np.ndarray:
     return np.sum(np.diff(f.reshape(len(f), -1, 2), axis=0) ** 2, axis=-1) * fps**2
 
 
-def log_energy(features: np.ndarray, mode: str = "3d", fps: float = 30.0) -> float:
+def log_energy(features: np.ndarray, output: str = SMPL24, fps: float = 30.0) -> float:
     """log of the mean squared joint speed (m²/s²) of a window of pose features:
     the quantity the energy control conditions on."""
     f = np.asarray(features, np.float64)
     if len(f) < 2:
         return float(np.log(1e-6))
-    return float(np.log(np.mean(_speed2(f, mode, fps)) + 1e-6))
+    return float(np.log(np.mean(_speed2(f, output, fps)) + 1e-6))
 
 
-def log_energy_curve(features: np.ndarray, mode: str = "3d", fps: float = 30.0,
+def log_energy_curve(features: np.ndarray, output: str = SMPL24, fps: float = 30.0,
                      sigma_s: float = 1.0) -> np.ndarray:
     """(T,) the same quantity frame by frame: log of the mean squared joint speed
     smoothed over ``sigma_s`` seconds (a Gaussian), for training the energy
@@ -157,6 +158,6 @@ def log_energy_curve(features: np.ndarray, mode: str = "3d", fps: float = 30.0,
     f = np.asarray(features, np.float64)
     if len(f) < 2:
         return np.full(len(f), np.log(1e-6))
-    s2 = _speed2(f, mode, fps).mean(1)
+    s2 = _speed2(f, output, fps).mean(1)
     s2 = np.concatenate([s2, s2[-1:]])
     return np.log(gaussian_filter1d(s2, sigma_s * fps, mode="nearest") + 1e-6)

@@ -4,7 +4,7 @@
 Beside the audio code each frame gets an energy value and seeded smooth noise
 (:mod:`.conditioning`), Choreo's controls for variation; the paper's generator
 is the special case energy = const, noise_dim = 0. Training-side torch module;
-generation runs the same weights in numpy (:mod:`choreo.core.generation.runtime`).
+generation runs the same weights in numpy (:mod:`choreo.core.generation.families.ren.runtime`).
 """
 
 from __future__ import annotations

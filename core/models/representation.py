@@ -1,7 +1,10 @@
-"""What the generator predicts per frame, and back to joint positions.
+"""What a generator predicts per frame, and back to joint positions.
 
-3D mode (default): a root-motion representation that windows can be stitched
-with, because nothing in it depends on where a window starts:
+A generator's *output* is one of :data:`OUTPUTS`; with its family it is what
+generation dispatches on (``core/generation/families``).
+
+:data:`SMPL24` (3D motion, the default): a root-motion representation that
+windows can be stitched with, because nothing in it depends on where a window starts:
 
 ====== =====================================================================
 cols   meaning
@@ -13,7 +16,7 @@ cols   meaning
        frame (dancer faces -y), metres
 ====== =====================================================================
 
-2D mode (Ren et al.'s own setting): OpenPose-18 keypoints seen from the front
+:data:`OPENPOSE18` (Ren et al.'s own 2D setting): OpenPose-18 keypoints seen from the front
 (orthographic: x right, z up, metres) with the window's first-frame hip centre
 at x = 0, 36 columns.
 """
@@ -26,16 +29,22 @@ from .. import skeleton as sk
 from ..motion import Motion
 from ..skeleton_maps import smpl24_to_openpose18
 
+SMPL24 = "smpl24"
+OPENPOSE18 = "openpose18"
+#: Output → what it is, in words (messages, the model menu).
+OUTPUTS = {SMPL24: "3D motion on SMPL-24", OPENPOSE18: "2D keypoints (OpenPose-18, front view)"}
+#: The ``mode`` of weights and configs written before outputs had names.
+LEGACY_MODES = {"3d": SMPL24, "2d": OPENPOSE18}
 DIM_3D = 4 + 3 * (sk.NUM_JOINTS - 1)
 DIM_2D = 36
 _FORWARD_ANGLE = float(np.arctan2(sk.FORWARD[1], sk.FORWARD[0]))
 
 
-def pose_dim(mode: str) -> int:
-    """Columns per frame for ``mode`` ("3d" or "2d")."""
-    if mode not in ("3d", "2d"):
-        raise ValueError(f"mode must be '3d' or '2d', got {mode!r}")
-    return DIM_3D if mode == "3d" else DIM_2D
+def pose_dim(output: str) -> int:
+    """Columns per frame for ``output`` (one of :data:`OUTPUTS`)."""
+    if output not in OUTPUTS:
+        raise ValueError(f"output must be one of {', '.join(OUTPUTS)}, got {output!r}")
+    return DIM_3D if output == SMPL24 else DIM_2D
 
 
 def headings(joints: np.ndarray) -> np.ndarray:
@@ -126,6 +135,6 @@ def decode_2d(features: np.ndarray) -> np.ndarray:
     return f.reshape(len(f), 18, 2)
 
 
-def encode(motion: Motion, mode: str = "3d") -> np.ndarray:
-    pose_dim(mode)
-    return encode_3d(motion) if mode == "3d" else encode_2d(motion)
+def encode(motion: Motion, output: str = SMPL24) -> np.ndarray:
+    pose_dim(output)
+    return encode_3d(motion) if output == SMPL24 else encode_2d(motion)

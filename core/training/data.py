@@ -67,7 +67,7 @@ class PairData:
     corpus : a loaded :class:`~choreo.core.data.corpus.Corpus`.
     music_dir : folder holding the corpus's tracks.
     split : "train" or "val".
-    cfg : the generator's :class:`GeneratorConfig` (mode, fps, sample rate, piece length, noise).
+    cfg : the generator's :class:`GeneratorConfig` (output, fps, sample rate, piece length, noise).
     crop : frames per sample; pairs shorter than this are skipped.
     unmirrored_only : drop the mirrored copies (used for validation).
     audio_cache : dict shared between splits so a track is decoded once.
@@ -99,14 +99,14 @@ class PairData:
             if p.track not in cache:
                 y, sr = load_audio(find_track_audio(music_dir, p.track, sources), sr=cfg.sample_rate)
                 cache[p.track] = normalize_loudness(y, sr)
-            self.features.append(representation.encode(p.motion, cfg.mode))
+            self.features.append(representation.encode(p.motion, cfg.output))
             self.starts.append(p.music_start)
             self.tracks.append(p.track)
             self.names.append(f"{p.track}/{p.take}{'~m' if p.mirrored else ''}@{p.music_start:.2f}")
         if not self.features:
             raise ChoreoInputError(corpus.path, f"no {split} pair of at least {self.crop} frames")
         self.energy_curves = None if energy_sigma_s is None else [
-            log_energy_curve(f, cfg.mode, cfg.fps, energy_sigma_s) for f in self.features]
+            log_energy_curve(f, cfg.output, cfg.fps, energy_sigma_s) for f in self.features]
         self.mean = self.std = None
         self.energy_stats = (0.0, 1.0)
 
@@ -124,7 +124,7 @@ class PairData:
         if self.energy_curves is not None:  # per-frame curves: their statistics over all frames
             e = np.concatenate(self.energy_curves)
         else:
-            e = [log_energy(f[s:s + self.crop], self.cfg.mode, self.cfg.fps)
+            e = [log_energy(f[s:s + self.crop], self.cfg.output, self.cfg.fps)
                  for f in self.features for s in range(0, len(f) - self.crop + 1, hop)]
         return mean.astype(np.float32), std.astype(np.float32), (float(np.mean(e)), float(max(np.std(e), 1e-3)))
 
@@ -137,16 +137,21 @@ class PairData:
     def sample(self, i: int, start: int, noise_seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(pieces, cond, target) of pair ``i`` from frame ``start``."""
         cfg, L = self.cfg, self.crop
-        f = self.features[i][start:start + L]
         times = self.starts[i] + (start + np.arange(L)) / cfg.fps
         pieces = pieces_at(self.audio[self.tracks[i]], cfg.sample_rate, times, cfg.piece_samples)
+        return (pieces, *self.conditions(i, start, noise_seed))
+
+    def conditions(self, i: int, start: int, noise_seed: int) -> tuple[np.ndarray, np.ndarray]:
+        """(cond, target) of pair ``i`` from frame ``start``: energy and seeded noise, normalised poses."""
+        cfg, L = self.cfg, self.crop
+        f = self.features[i][start:start + L]
         if self.energy_curves is not None:
             e = self.energy_curves[i][start:start + L, None]
         else:
-            e = np.full((L, 1), log_energy(f, cfg.mode, cfg.fps))
+            e = np.full((L, 1), log_energy(f, cfg.output, cfg.fps))
         e = ((e - self.energy_stats[0]) / self.energy_stats[1]).astype(np.float32)
         cond = np.concatenate([e, smooth_noise(noise_seed, L, cfg)], axis=1)
-        return pieces, cond, ((f - self.mean) / self.std).astype(np.float32)
+        return cond, ((f - self.mean) / self.std).astype(np.float32)
 
     def _stack(self, items) -> Batch:
         p, c, t = zip(*items)

@@ -1,4 +1,5 @@
-"""Training Ren et al.'s first-stage generator (seed 002, eq. 7) and its Table 2 ablations.
+"""Training Ren et al.'s first-stage generator (seed 002, eq. 7) and its Table 2 ablations:
+the trainer of the ``ren`` generator family (:mod:`choreo.core.generation.families.ren`).
 
 ``train_generator(config, out_dir)`` trains G against the enabled losses —
 L1 (eq. 5), D_global with gradient penalty and feature matching (eq. 4, 6),
@@ -25,7 +26,8 @@ import torch
 from ..data.corpus import Corpus
 from ..errors import ChoreoInputError
 from ..fileio import atomic_path, atomic_paths
-from ..generation.runtime import check_config
+from ..generation.families.ren import FAMILY
+from ..generation.families.ren.runtime import check_config
 from ..models import representation
 from ..models.config import GeneratorConfig
 from ..models.discriminators import (DiscriminatorConfig, GlobalContentDiscriminator,
@@ -44,6 +46,7 @@ LOSS_NAMES = ("l1", "global_d", "local_d", "perceptual")
 
 DEFAULTS: dict = {
     "task": "generator",
+    "family": FAMILY.name,  # what `choreo train` dispatches on; configs without it are this family's
     "variant": "full",
     "description": "",
     "losses": {"l1": True, "global_d": True, "local_d": True, "perceptual": True},
@@ -99,6 +102,8 @@ def validate_config(config: dict, where: str = "config") -> dict:
     cfg.update(copy.deepcopy(config))
     if cfg["task"] != "generator":
         raise ChoreoInputError(where, f"task must be 'generator' here, got {cfg['task']!r}")
+    if cfg["family"] != FAMILY.name:
+        raise ChoreoInputError(where, f"family must be {FAMILY.name!r} here, got {cfg['family']!r}")
     if cfg["variant"] not in VARIANTS:
         raise ChoreoInputError(where, f"variant must be one of {', '.join(VARIANTS)}, got {cfg['variant']!r}")
     losses = cfg["losses"]
@@ -152,8 +157,9 @@ def validate_config(config: dict, where: str = "config") -> dict:
             raise ValueError(f"discriminator {bad} must be a positive integer, got {sizes[bad]!r}")
     except (ValueError, TypeError) as exc:
         raise ChoreoInputError(where, str(exc)) from None
-    if cfg["losses"]["perceptual"] and gcfg.mode != "3d":
-        raise ChoreoInputError(where, "the pose perceptual loss needs generator mode '3d'")
+    if cfg["losses"]["perceptual"] and gcfg.output != representation.SMPL24:
+        raise ChoreoInputError(where, f"the pose perceptual loss needs generator output {representation.SMPL24!r} "
+                                      f"(3D motion)")
     if cfg["losses"]["local_d"] and cfg["crop_frames"] < dcfg.local_window:
         raise ChoreoInputError(where, f"crop_frames ({cfg['crop_frames']}) is shorter than the local window")
     return cfg
@@ -354,21 +360,65 @@ def train_generator(config: dict, out_dir: str | os.PathLike, *, resume: bool = 
     -------
     dict : the report also written to ``<variant>.json``.
     """
-    cfg = validate_config(config)
+    return run_training(validate_config(config), _train, out_dir, resume=resume, device=device, progress=progress,
+                        max_steps=max_steps, log=log)
+
+
+def run_training(cfg: dict, train: Callable, out_dir, *, resume: bool, device: str, progress: ProgressFn | None,
+                 max_steps: int | None, log: Callable[[str], None] | None) -> dict:
+    """``train(cfg, device, out_dir, resume, progress, log)`` of a validated config, with
+    ``max_steps`` overriding its steps and torch on the config's threads (restored after):
+    the entry point every family's trainer shares."""
     if max_steps is not None:
         cfg["steps"] = int(max_steps)
     dev = resolve_device(device)
     threads = torch.get_num_threads()
     torch.set_num_threads(cfg["threads"])
     try:
-        return _train(cfg, dev, Path(out_dir), resume, progress, log or (lambda msg: None))
+        return train(cfg, dev, Path(out_dir), resume, progress, log or (lambda msg: None))
     finally:
         torch.set_num_threads(threads)
+
+
+def log_entry(acc: dict[str, list[float]], step: int, cfg: dict) -> dict | None:
+    """At a logging step (every ``log_every`` and the last), the history entry of the
+    means of ``acc`` since the last one, and ``acc`` emptied; else None."""
+    if step % cfg["log_every"] and step != cfg["steps"]:
+        return None
+    entry = {"step": step, **{k: float(np.mean(v)) for k, v in acc.items()}}
+    acc.clear()
+    return entry
+
+
+def write_generator(out_dir: Path, cfg: dict, module, meta: dict, result: dict, corpus: Corpus,
+                    corpus_path: Path) -> dict:
+    """Write ``<variant>.safetensors`` (``module``'s tensors, ``meta`` plus the corpus's
+    record) and ``<variant>.json`` (``result`` plus the same) together, or neither; returns ``result``."""
+    corpus_meta = {"sha256": sha256_file(corpus_path), "format_version": int(corpus.arrays["format_version"]),
+                   "pairs": len(corpus), "path": str(cfg["corpus"])}
+    meta = {"kind": "generator", **meta, "variant": cfg["variant"], "corpus": corpus_meta}
+    out_dir.mkdir(parents=True, exist_ok=True)
+    weights_path = out_dir / f"{cfg['variant']}.safetensors"
+    with atomic_paths([weights_path, out_dir / f"{cfg['variant']}.json"]) as (tmp_weights, tmp_report):
+        # The weights and their report replace the old pair together, or neither does.
+        sha = save_weights(tmp_weights, module_tensors(module), meta)
+        result.update({"weights": str(weights_path), "weights_sha256": sha, "corpus": corpus_meta, "config": cfg})
+        _write_json(Path(tmp_report), result)
+    return result
 
 
 def checkpoint_dir(out_dir: str | os.PathLike, variant: str) -> Path:
     """Where the run of ``variant`` in ``out_dir`` keeps its checkpoint."""
     return Path(out_dir) / f"{variant}_checkpoint"
+
+
+def _comparable(cfg: dict) -> dict:
+    """A config as a resume compares it: without what a resume may change; one from before
+    families (no ``family``, the generator's ``mode``) reads as the same config today."""
+    out = {k: v for k, v in cfg.items() if k not in RESUMABLE_CHANGES}
+    out.setdefault("family", FAMILY.name)
+    out["generator"] = GeneratorConfig.from_dict(out.get("generator", {})).to_dict()
+    return out
 
 
 def _train(cfg: dict, dev: torch.device, out_dir: Path, resume: bool, progress: ProgressFn | None,
@@ -400,8 +450,7 @@ def _train(cfg: dict, dev: torch.device, out_dir: Path, resume: bool, progress: 
     step, seconds, history = 0, 0.0, []
     if resume:
         state = ckpt.load_checkpoint(run_dir, run.modules, run.optims, rng, dev)
-        old = {k: v for k, v in state["config"].items() if k not in RESUMABLE_CHANGES}
-        new = {k: v for k, v in cfg.items() if k not in RESUMABLE_CHANGES}
+        old, new = _comparable(state["config"]), _comparable(cfg)
         changed = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
         if changed:
             raise ChoreoInputError(run_dir, f"checkpoint was made with a different config ({', '.join(changed)})")
@@ -421,10 +470,7 @@ def _train(cfg: dict, dev: torch.device, out_dir: Path, resume: bool, progress: 
         for k, v in run.step(batch).items():
             acc.setdefault(k, []).append(v)
         step += 1
-        entry = None
-        if step % cfg["log_every"] == 0 or step == cfg["steps"]:
-            entry = {"step": step, **{k: float(np.mean(v)) for k, v in acc.items()}}
-            acc = {}
+        entry = log_entry(acc, step, cfg)
         if step % cfg["val_every"] == 0 or step == cfg["steps"]:
             last_val = run.validate(val, cfg["val_batch"], cfg["seed"])
             entry = entry or {"step": step}
@@ -452,17 +498,9 @@ def _train(cfg: dict, dev: torch.device, out_dir: Path, resume: bool, progress: 
         "final_train": {k: v for k, v in final.items() if k not in ("step", "val_l1")}, "final_val_l1": last_val,
         "train_pairs": len(train), "val_pairs": len(val), "history": history,
     }
-    corpus_meta = {"sha256": sha256_file(corpus_path), "format_version": int(corpus.arrays["format_version"]),
-                   "pairs": len(corpus), "path": str(cfg["corpus"])}
     training_meta = {**cfg, **{k: result[k] for k in ("steps", "seconds", "seconds_per_step", "final_train",
                                                       "final_val_l1", "train_pairs", "val_pairs", "device")}}
-    meta = {"kind": "generator", "model": "ren", "variant": cfg["variant"], "config": gcfg.to_dict(),
-            "corpus": corpus_meta, "training": training_meta}
-    weights_path = out_dir / f"{cfg['variant']}.safetensors"
-    with atomic_paths([weights_path, out_dir / f"{cfg['variant']}.json"]) as (tmp_weights, tmp_report):
-        # The weights and their report replace the old pair together, or neither does.
-        sha = save_weights(tmp_weights, module_tensors(run.G), meta)
-        result.update({"weights": str(weights_path), "weights_sha256": sha, "corpus": corpus_meta, "config": cfg})
-        _write_json(Path(tmp_report), result)
+    meta = {"family": FAMILY.name, "config": gcfg.to_dict(), "training": training_meta}
+    write_generator(out_dir, cfg, run.G, meta, result, corpus, corpus_path)
     report(progress, 1.0, "done")
     return result

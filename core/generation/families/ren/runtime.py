@@ -16,13 +16,10 @@ one batched matmul per step.
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import numpy as np
 
-from ..errors import ChoreoInputError
-from ..models.config import GeneratorConfig
+from ....models.config import GeneratorConfig, check_settings, is_count
+from .. import check_tensors
 
 LEAK = 0.2
 #: Frames of audio pieces encoded at once (bounds the im2col buffers to ~30 MB).
@@ -86,7 +83,7 @@ class GeneratorRuntime:
     def __init__(self, tensors: dict[str, np.ndarray], cfg: GeneratorConfig, name: str = "weights"):
         self.cfg = cfg
         self.name = str(name)
-        check_tensors(tensors, cfg, name)
+        check_tensors(tensors, expected_shapes(cfg), name)
         t = {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in tensors.items()}
         # Convs as (C_in * k, C_out) matrices acting on channels-last im2col rows.
         self.convs = []
@@ -186,24 +183,6 @@ class GeneratorRuntime:
         return x * self.norm_std + self.norm_mean
 
 
-def check_tensors(tensors: dict[str, np.ndarray], cfg: GeneratorConfig, name: str | os.PathLike) -> None:
-    """Raise :class:`ChoreoInputError` naming ``name`` unless ``tensors`` fit ``cfg``."""
-    want = expected_shapes(cfg)
-    missing = [k for k in want if k not in tensors]
-    if missing:
-        shown = ", ".join(missing[:4]) + (f" and {len(missing) - 4} more" if len(missing) > 4 else "")
-        raise ChoreoInputError(name, f"not weights of this generator: missing tensor(s) {shown}")
-    wrong = [f"{k} {tuple(tensors[k].shape)} (expected {want[k]})" for k in want
-             if tuple(tensors[k].shape) != want[k]]
-    if wrong:
-        raise ChoreoInputError(name, f"weights do not match their config: {'; '.join(wrong[:3])}")
-    bad = [k for k in want if not np.all(np.isfinite(tensors[k]))]
-    if bad:
-        raise ChoreoInputError(name, f"weights hold NaN or infinite values ({', '.join(bad[:3])})")
-    if np.any(np.asarray(tensors["norm_std"]) <= 0) or float(tensors["energy_stats"][1]) <= 0:
-        raise ChoreoInputError(name, "weights' normalisation statistics are not positive")
-
-
 #: Sane bounds of a generator config's numbers (inclusive); anything outside is a broken file.
 CONFIG_RANGES = {"fps": (1.0, 1000.0), "sample_rate": (1000, 384000), "piece_seconds": (1e-3, 10.0),
                  "noise_period": (1e-3, 3600.0)}
@@ -213,47 +192,10 @@ def check_config(cfg: GeneratorConfig) -> None:
     """Raise ValueError unless every number of ``cfg`` is usable: finite, in
     :data:`CONFIG_RANGES`, layer sizes positive integers (noise_dim may be 0), one
     kernel and stride per encoder channel; the encoder must fit the audio piece."""
-    import math
-
-    def number(v) -> bool:
-        return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
-
-    def count(v, least: int = 1) -> bool:
-        return isinstance(v, int) and not isinstance(v, bool) and v >= least
-
-    if cfg.mode not in ("3d", "2d"):
-        raise ValueError(f"mode must be '3d' or '2d', got {cfg.mode!r}")
-    for k, (lo, hi) in CONFIG_RANGES.items():
-        v = getattr(cfg, k)
-        if not (number(v) and lo <= v <= hi) or (k == "sample_rate" and not count(v)):
-            raise ValueError(f"{k} must be a number in {lo:g}–{hi:g}, got {v!r}")
-    for k in ("enc_dim", "hidden", "gru_layers", "mlp_hidden", "noise_dim"):
-        if not count(getattr(cfg, k), 0 if k == "noise_dim" else 1):
-            raise ValueError(f"{k} must be a {'non-negative' if k == 'noise_dim' else 'positive'} integer, "
-                             f"got {getattr(cfg, k)!r}")
+    check_settings(cfg, CONFIG_RANGES, {"enc_dim": 1, "hidden": 1, "gru_layers": 1, "mlp_hidden": 1, "noise_dim": 0})
     layers = (cfg.enc_channels, cfg.enc_kernels, cfg.enc_strides)
-    if not all(isinstance(t, tuple) and t and all(count(x) for x in t) for t in layers) \
+    if not all(isinstance(t, tuple) and t and all(is_count(x) for x in t) for t in layers) \
             or len({len(t) for t in layers}) != 1:
         raise ValueError(f"enc_channels, enc_kernels and enc_strides must be equally long lists of positive "
                          f"integers, got {list(cfg.enc_channels)}, {list(cfg.enc_kernels)}, {list(cfg.enc_strides)}")
     cfg.encoder_lengths()
-
-
-def runtime_from_file(path: str | os.PathLike, expected_sha256: str | None = None) -> GeneratorRuntime:
-    """Load a generator weights file (checked like :func:`~choreo.core.models.weights.load_weights`)
-    and build its runtime; wrong kind/config/tensors raise :class:`ChoreoInputError` naming the file."""
-    from ..models.weights import load_weights
-
-    path = Path(path)
-    tensors, meta = load_weights(path, expected_sha256)
-    kind = meta.get("kind") if isinstance(meta, dict) else None
-    if kind != "generator":
-        raise ChoreoInputError(path, f"holds {kind or 'unknown'} weights, not a dance generator")
-    try:
-        cfg = GeneratorConfig.from_dict(dict(meta["config"]))
-        check_config(cfg)  # before any audio is read: fps 0 would only fail deep in generation
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ChoreoInputError(path, f"generator config in the weights is unusable ({exc})") from None
-    rt = GeneratorRuntime(tensors, cfg, name=path)
-    rt.meta = meta
-    return rt
