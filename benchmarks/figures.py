@@ -266,8 +266,21 @@ def render_body(r: dict) -> str:
     return head + "\n\n" + BR.markdown_body_table(b["rows"]).rstrip("\n")
 
 
+def render_longterm(r: dict) -> str:
+    """README: the long-song table of `choreo bench` (bench.json → longterm.rows)."""
+    from choreo.core.metrics import longterm as LT
+
+    p = r["protocol"]["longterm"]
+    head = _para(f"Recorded run: {len(p['songs'])} medleys of the held-out tracks ({', '.join(p['tracks'])}, each in "
+                 f"turn first), {p['seconds']:g} s each × {p['seeds']} seeds per generator, cut into "
+                 f"{p['window_s']:g}-s windows; FID_k per window against the {p['reference']}; frozen: "
+                 f"{p['frozen']}; multimodality_k: {p['multimodality_k']}.")
+    return head + "\n\n" + LT.markdown_longterm_table(r["longterm"]["rows"], p["seconds"]).rstrip("\n")
+
+
 #: block name -> renderer of the records
 BLOCKS = {
+    "bench-longterm": lambda recs: render_longterm(recs["bench"]),
     "bench-body": lambda recs: render_body(recs["bench"]),
     "corpus": lambda recs: render_corpus(recs["corpus"]),
     "corpus-table": lambda recs: render_corpus_table(recs["corpus"]),

@@ -17,7 +17,9 @@ SHARED_MUSIC = REPO.parent / "shared" / "data" / "music"
 _ALIASES = {"gt": "GT", "ground_truth": "GT", "rand_frame": "Rand Frame", "rand_seq": "Rand Seq",
             "frozen": "Frozen"}
 QUICK = {"windows": 8, "longterm_s": 8.0, "longterm_tracks": 2, "seeds": 2}
-DEFAULT = {"windows": None, "longterm_s": 60.0, "longterm_tracks": 4, "seeds": 3}
+#: The long-term curve's real-dance level: random 4-s stretches of the training dances.
+GT_LEVEL = "GT level (real 4-s stretches)"
+DEFAULT = {"windows": None, "longterm_s": 180.0, "longterm_tracks": 4, "seeds": 3}
 
 
 def add_parser(subparsers) -> None:
@@ -25,7 +27,8 @@ def add_parser(subparsers) -> None:
         "bench", help="benchmark the generators and baselines on the held-out music",
         description="Evaluate GT, Rand Frame, Rand Seq, Frozen and every generator weights file present "
                     "(shipped + out/train) on the corpus's held-out (val) music windows with every "
-                    "metric; long-term FID_k over 1-minute dances; speed and memory per generator.")
+                    "metric; long-term FID_k, frozen windows and multimodality over 3-minute medleys of the "
+                    "held-out tracks; speed and memory per generator.")
     p.add_argument("--quick", action="store_true", help="few windows, short long-term clips (a smoke test)")
     p.add_argument("--json", metavar="OUT", help="also write the results JSON here")
     p.add_argument("--out", default="out/bench", metavar="DIR", help="folder for table.md, bench.json, PNGs")
@@ -155,18 +158,21 @@ def run_bench(corpus_path, music_dir, out_dir, methods=None, quick=False, seed=0
     ren_metric.neighbours = 1
     if any(w.features is None for w in windows):
         raise ChoreoInputError(corpus_path, "corpus has no music features; rebuild it without --no-features")
-    # long-term: the first `longterm_s` of the val tracks, `seeds` seeds each
+    # long-term: medleys of the val tracks (each in turn first), `longterm_s` long, `seeds` seeds each
     val_tracks = sorted({w.track for w in BL.eval_windows(corpus, "val")})[: s["longterm_tracks"]]
     gens = [(n, p) for n, p in plan if p is not None]
-    lt_jobs = [{"audio": str(_track_audio(music_dir, t)), "start": 0.0, "duration": s["longterm_s"], "seed": seed + k}
-               for t in val_tracks for k in range(s["seeds"])] if gens else []
+    lt_jobs = LT.medley_jobs([_track_audio(music_dir, t) for t in val_tracks], s["longterm_s"],
+                             range(seed, seed + s["seeds"])) if gens else []
     lt_ref = [w.motion.seconds(0, LT.WINDOW_SECONDS) for w in BL.eval_windows(corpus, "val")
               if w.motion.duration >= LT.WINDOW_SECONDS]
     from ..core.metrics.kinetic import kinetic_features
 
     lt_ref_k = np.stack([kinetic_features(m) for m in lt_ref]) if len(lt_ref) >= 2 else None
 
-    rows, curves = [], {}
+    rows, curves, lt_rows = [], {}, []
+    from ..core.generation.windows import corpus_energy_range
+
+    energy_range = corpus_energy_range(corpus_path)
     rig = _rig_figures if rigs and importlib.util.find_spec("bpy") is not None else None
     body_rows, music_dances = _reference_body_rows(corpus, music_dir, windows, rig), {}
     lt_audio = _job_audio(lt_jobs)
@@ -196,9 +202,11 @@ def run_bench(corpus_path, music_dir, out_dir, methods=None, quick=False, seed=0
 
                 dances = {}
                 for job, m in zip(lt_jobs, gen[len(tracks):]):
-                    dances.setdefault(Path(job["audio"]).stem, {})[job["seed"]] = m
+                    dances.setdefault(LT.job_song(job), {})[job["seed"]] = m
                 body_rows.append(body_row(name, gen[len(tracks):], lt_audio, dances, rig))
                 music_dances[name] = dances
+                if name in curves:
+                    lt_rows.append(LT.longterm_row(name, dances, curves[name], ref_feats["kinetic"], energy_range))
             report(step, 0.5, f"{name}: metrics")
         items = [(m, w.beats) for m, w in zip(motions, windows)]
         scores = evaluate_set(items, train_items, ref_features=ref_feats)
@@ -206,21 +214,22 @@ def run_bench(corpus_path, music_dir, out_dir, methods=None, quick=False, seed=0
         scores["crossmodal_1"] = ren_metric.score_set(motions, [w.features for w in windows], fps)
         rows.append({"method": name, "kind": "baseline" if path is None else "generator",
                      "weights": None if path is None else _shown(path), "metrics": scores, "resources": resources})
-    if curves and lt_ref_k is not None:  # real-dance level: random training stretches
+    if curves and lt_ref_k is not None:  # the real-dance level: random 4-s stretches of training dances
+        from ..core.metrics.fid import fid
+
         rng = np.random.default_rng([seed, 3])
         k_win = len(next(iter(curves.values())))
-        per = len(lt_jobs)
-        level = []
-        for _ in range(k_win):
+        level, real = [], {}
+        for k in range(k_win):
             crops = []
-            for _ in range(per):
+            for j in range(len(lt_jobs)):
                 m = train[int(rng.integers(len(train)))]
                 a = int(rng.integers(max(1, m.num_frames - int(LT.WINDOW_SECONDS * fps) + 1)))
                 crops.append(m.frames(a, a + int(LT.WINDOW_SECONDS * fps)))
-            from ..core.metrics.fid import fid
-
+                real[f"stretch {k}.{j}"] = {0: crops[-1]}
             level.append(fid(np.stack([kinetic_features(c) for c in crops]), lt_ref_k))
-        curves["Rand Seq (real dances)"] = np.array(level)
+        curves[GT_LEVEL] = np.array(level)
+        lt_rows.insert(0, LT.longterm_row(GT_LEVEL, real, level, ref_feats["kinetic"], energy_range))
     report(progress, 0.96, "writing")
     frames = np.array([w.frames for w in windows])
     result = {
@@ -238,21 +247,27 @@ def run_bench(corpus_path, music_dir, out_dir, methods=None, quick=False, seed=0
                                        "crossmodal_1 (JSON only): of the nearest, Ren's exact form"},
             "generation": "whole val track generated once per generator (seed), window frames cut out",
             "longterm": {"seconds": s["longterm_s"], "window_s": LT.WINDOW_SECONDS, "tracks": val_tracks,
-                         "seeds": s["seeds"], "reference": f"first 4 s of {len(lt_ref)} val pairs"},
+                         "songs": sorted({LT.job_song(j) for j in lt_jobs}),
+                         "seeds": s["seeds"], "reference": f"first 4 s of {len(lt_ref)} val pairs",
+                         "frozen": "4-s windows whose motion energy is below the train dances' p1",
+                         "multimodality_k": "mean Div_k-normalised kinetic distance between seeds, "
+                                            "same song and window"},
             "resources": "per generator, fresh subprocess: peak RSS = ru_maxrss; speed = model part, 1 thread",
             "seed": seed, "quick": bool(quick),
         },
         "rows": rows,
-        "longterm": {"window_s": LT.WINDOW_SECONDS, "fid_k": curves},
+        "longterm": {"window_s": LT.WINDOW_SECONDS, "fid_k": curves, "rows": lt_rows,
+                     "energy_range": list(energy_range)},
         "seconds": time.perf_counter() - t_start,
     }
     from ..core.metrics import body_report as BR
 
-    result["body"] = {"rows": body_rows, "longterm_jobs": "first {:g} s of {} × seeds {}".format(
-        s["longterm_s"], ", ".join(val_tracks), list(range(seed, seed + s["seeds"]))),
+    result["body"] = {"rows": body_rows, "longterm_jobs": "first {:g} s of medleys of {} (each in turn first) "
+                      "× seeds {}".format(s["longterm_s"], ", ".join(val_tracks), list(range(seed, seed + s["seeds"]))),
         "gt": "val windows (whole-take dances warped onto the unseen tracks)",
         "reference": "train pairs (the CMU dances, warped onto the train tracks)"}
-    table = R.markdown_table(rows) + "\n" + BR.markdown_body_table(body_rows)
+    table = R.markdown_table(rows) + "\n" + BR.markdown_body_table(body_rows) \
+        + ("\n" + LT.markdown_longterm_table(lt_rows, s["longterm_s"]) if lt_rows else "")
     shown = next(iter(music_dances), None)
     names = ["table.md", "bench.json", "metrics.png"] + (["longterm.png"] if curves else []) \
         + (["music.png"] if shown else [])
@@ -262,7 +277,9 @@ def run_bench(corpus_path, music_dir, out_dir, methods=None, quick=False, seed=0
         R.write_json(tmp[1], result)
         R.plot_metrics(rows, tmp[2])
         if curves:
-            LT.plot_curves(curves, tmp[3])
+            from ..core.generation.families import all_families
+
+            LT.plot_curves(curves, tmp[3], highlight=[f.shipped for f in all_families()] + [GT_LEVEL])
         if shown:
             BR.plot_music(music_dances[shown], _levels(lt_jobs, lt_audio), tmp[names.index("music.png")], shown)
         if json_path:
@@ -274,13 +291,14 @@ def run_bench(corpus_path, music_dir, out_dir, methods=None, quick=False, seed=0
 
 def _job_audio(jobs) -> list[tuple[np.ndarray, int]]:
     """(samples from the job's start, rate) of each long-term job, each song read once."""
-    from ..core.audio.io import load_audio
+
+    from ..core.metrics.longterm import job_audio, job_song
 
     cache, out = {}, []
     for job in jobs:
-        key = (job["audio"], job["start"], job["duration"])
+        key = (job_song(job), job["start"], job["duration"])
         if key not in cache:
-            cache[key] = load_audio(job["audio"], sr=22050, offset=float(job["start"]), duration=job["duration"])
+            cache[key] = job_audio(job, 22050)
         out.append(cache[key])
     return out
 
@@ -289,7 +307,9 @@ def _levels(jobs, audio) -> dict[str, np.ndarray]:
     """The song level (dB, 1/30-s frames, smoothed 1 s) of each job's song, for the plot."""
     from ..core.models.conditioning import loudness_curve
 
-    songs = {Path(j["audio"]).stem: a for j, a in zip(jobs, audio)}  # one per song, not per seed
+    from ..core.metrics.longterm import job_song
+
+    songs = {job_song(j): a for j, a in zip(jobs, audio)}  # one per song, not per seed
     return {name: loudness_curve(y, sr, 30.0, int(len(y) / sr * 30)) for name, (y, sr) in songs.items()}
 
 

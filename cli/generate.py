@@ -1,6 +1,6 @@
 """``choreo generate SONG -o OUT``: a dance for a song, as .npz, .bvh or a ready .blend.
 
-A 2D model (``--weights ren_2d``, Ren et al.'s OpenPose-18 front-view setting)
+A 2D model (``--weights ren_2d`` or ``dr_2d``, the papers' OpenPose-18 front-view setting)
 writes a folder of OpenPose JSON frames (OUT without a suffix) or an .npz of
 the keypoints; it has no 3D motion for .bvh/.blend.
 """
@@ -80,7 +80,7 @@ def run(args) -> int:
         return _run_2d(args, out, ext, model, _grid(args))
     if not ext:
         raise ChoreoInputError(out, f"output must end in {', '.join(OUTPUTS)}; a folder of OpenPose JSON "
-                                    f"is for 2D models (--weights ren_2d)")
+                                    f"is for 2D models (--weights ren_2d or dr_2d)")
     written = [p for p in (args.out, args.bvh, args.render) if p]
     check_outputs(written)  # writable, before any work
     grid = _grid(args)

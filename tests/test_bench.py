@@ -74,8 +74,14 @@ def test_bench_quick_json_table_and_plots(tiny, tmp_path):
     assert res_g["speed_x_realtime"] > 1 and res_g["peak_rss_mb"] > 50
     curve = res["longterm"]["fid_k"]["random"]
     assert len(curve) == 2 and all(np.isfinite(curve))
+    lt = {r["method"]: r for r in res["longterm"]["rows"]}
+    assert list(lt) == ["GT level (real 4-s stretches)", "random"]
+    assert lt["random"]["windows"] == 2 * 2  # one medley (one val track) × 2 seeds × 2 windows of 4 s
+    assert 0 <= lt["random"]["frozen_windows"] <= lt["random"]["windows"]
+    assert lt["random"]["multimodality_k"] > 0  # two seeds, two dances
     table = (tmp_path / "b" / "table.md").read_text()
     assert "FID_k ↓" in table and "BAS_bailando ↑" in table and "| Rand Frame |" in table
+    assert "frozen 4-s windows ↓" in table and "| random |" in table
     for png in ("longterm.png", "metrics.png", "music.png"):
         assert (tmp_path / "b" / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     # the body table: GT, the reference set and the generator, with the rig figures (bpy here)
@@ -131,3 +137,30 @@ def test_sigterm_stops_bench_and_keeps_the_old_results(tiny, tmp_path):
     assert [(out / n).read_text() for n in ("table.md", "bench.json")] == ["earlier table.md", "earlier bench.json"]
     assert (tmp_path / "res.json").read_text() == "earlier json" and sorted(os.listdir(out)) == ["bench.json", "table.md"]
     assert _leftovers(tmp_path) == []
+
+
+def test_medleys_play_the_tracks_in_turn_and_multimodality_sees_the_seeds(music_dir):
+    from choreo.core.audio.io import load_audio
+    from choreo.core.metrics import longterm as LT
+    from choreo.core.motion import Motion
+
+    a, b = music_dir / "mma07_rhumba.ogg", music_dir / "mma13_boneym.ogg"
+    jobs = LT.medley_jobs([a, b], 70.0, [0, 1])
+    assert [(LT.job_song(j), j["seed"]) for j in jobs] == [
+        ("mma07_rhumba+mma13_boneym", 0), ("mma07_rhumba+mma13_boneym", 1),
+        ("mma13_boneym+mma07_rhumba", 0), ("mma13_boneym+mma07_rhumba", 1)]
+    y, sr = LT.job_audio(jobs[2], 8000)
+    ya, yb = load_audio(b, sr=8000)[0], load_audio(a, sr=8000)[0]
+    assert len(y) == 70 * 8000 and len(yb) < len(y)  # the second track fills the medley to 70 s
+    np.testing.assert_array_equal(y[: len(ya)], ya)
+    np.testing.assert_array_equal(y[len(ya):], yb[: len(y) - len(ya)])
+
+    rng = np.random.default_rng(0)
+    walk = lambda k: Motion(np.cumsum(rng.normal(0, 0.01 * k, (240, 24, 3)), axis=0).astype(np.float32), 30.0)  # noqa: E731
+    from choreo.core.metrics.kinetic import kinetic_features
+
+    ref = np.stack([kinetic_features(walk(1)) for _ in range(8)])
+    same = walk(1)
+    assert LT.multimodality({"song": {0: same, 1: same}}, ref) == 0.0  # the seed changes nothing
+    apart = LT.multimodality({"song": {0: walk(1), 1: walk(3)}}, ref)
+    assert apart > 0 and np.isnan(LT.multimodality({"song": {0: same}}, ref))

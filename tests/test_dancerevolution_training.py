@@ -67,9 +67,20 @@ def test_teacher_forcing_in_one_pass_equals_the_step_by_step_decoder():
 def test_config_errors_are_one_clear_line(tmp_path):
     for bad, what in (({"schedule": "cubic"}, "schedule"), ({"lambda": -1}, "lambda"), ({"steps": 0}, "steps"),
                       ({"model": {"attention": "sparse"}}, "attention"), ({"oops": 1}, "oops"),
-                      ({"model": {"d_model": 10, "heads": 4}}, "multiple")):
+                      ({"model": {"d_model": 10, "heads": 4}}, "multiple"), ({"w_speed": -1}, "w_speed")):
         with pytest.raises(ChoreoInputError, match=what):
             T.validate_config(bad, "cfg.json")
+
+
+def test_the_speed_term_costs_standing_still_not_moving_elsewhere():
+    t = torch.linspace(0, 3, 30)[None, :, None]
+    dance = torch.cat([torch.sin(t), torch.cos(t)], dim=-1)      # moves at one speed along a circle
+    mirrored = torch.cat([-torch.sin(t), torch.cos(t)], dim=-1)  # the same speed, the other way
+    still = torch.zeros_like(dance) + dance.mean(dim=1, keepdim=True)
+    l1 = torch.nn.functional.l1_loss
+    assert l1(T.frame_speed(mirrored), T.frame_speed(dance)) < 1e-6
+    assert l1(T.frame_speed(still), T.frame_speed(dance)) > 0.09  # 3 rad over 29 steps of a unit circle
+    assert l1(mirrored, dance) > l1(still, dance)  # which L1 alone prefers
 
 
 def test_training_learns_resumes_exactly_and_writes_the_family(tiny):
@@ -103,7 +114,33 @@ def test_a_few_steps_reduce_the_training_error(tiny):
 
 def test_choreo_train_dispatches_on_the_family(tiny, tmp_path, capsys):
     path = tmp_path / "dr.json"
-    path.write_text(json.dumps({"task": "generator", "family": "dancerevolution", **tiny_config(tiny, steps=2)}))
+    path.write_text(json.dumps({"task": "generator", "family": "dancerevolution",
+                                **tiny_config(tiny, steps=2, w_speed=4.0)}))
     assert cli_main(["train", "--config", str(path), "--out", str(tmp_path / "o")]) == 0
     assert (tmp_path / "o" / "dancerevolution.safetensors").is_file()
+    history = json.loads((tmp_path / "o" / "dancerevolution.json").read_text())["history"]
+    assert all(h["speed"] >= 0 for h in history if "l1" in h)  # the speed term is on and logged
     assert "final val L1" in capsys.readouterr().out
+
+
+def test_a_2d_model_trains_and_dances_keypoints(tiny):
+    """The paper's 2D setting (OpenPose-18 front view), as Ren's ``ren_2d``: the same
+    trainer on the keypoint features, its weights loaded and generating through the
+    shared 2D pipeline."""
+    from choreo.core.generation import load_generator
+    from choreo.core.generation.pipeline import generate_keypoints
+    from choreo.core.models.representation import OPENPOSE18, pose_dim
+
+    cfg = tiny_config(tiny, model={**SMALL, "output": OPENPOSE18}, variant="dr_2d", steps=3)
+    r = T.train_generator(cfg, tiny["dir"] / "2d", device="cpu")
+    assert r["weights"].endswith("dr_2d.safetensors") and np.isfinite(r["final_val_l1"])
+    tensors, meta = load_weights(r["weights"])
+    assert meta["config"]["output"] == OPENPOSE18 and meta["training"]["model"]["output"] == OPENPOSE18
+    assert tensors["norm_mean"].shape == (pose_dim(OPENPOSE18),) == (36,)
+    gen, _ = load_generator(r["weights"])
+    assert gen.output == OPENPOSE18 and gen.family == "dancerevolution"
+    sr, seconds = gen.sample_rate, 3.0
+    t = np.arange(int(sr * seconds)) / sr
+    y = (0.1 * np.sin(2 * np.pi * 220.0 * t) * (1 + (t % 0.5 < 0.05))).astype(np.float32)
+    keypoints, windows = generate_keypoints(gen, y, sr, seed=0, tempo=120.0, downbeat=0.0)
+    assert keypoints.shape == (int(seconds * gen.fps), 18, 2) and windows == [] and np.all(np.isfinite(keypoints))

@@ -62,7 +62,7 @@ VARIANTS += [(v, _python_of(v)) for v in sorted((_selected() or set()) - {"all",
 # What a stock Blender does not ship: none of it may be imported to Generate.
 NOT_IN_BLENDER = ("scipy", "librosa", "torch", "safetensors", "soundfile", "numba", "sklearn")
 # Weights the add-on cannot reach from its panel: kept in the repository, not in the zip.
-NOT_IN_ZIP = ("weights/ren_", "weights/choreo_crop_energy.", "weights/stgcn.", "weights/crossmodal.")
+NOT_IN_ZIP = ("weights/ren_", "weights/dr_", "weights/choreo_crop_energy.", "weights/stgcn.", "weights/crossmodal.")
 STAMP = ".choreo-stock"
 
 
@@ -306,7 +306,9 @@ def test_zip_carries_only_weights_the_addon_can_use(extension_zip, capsys):
     size = extension_zip.stat().st_size
     with capsys.disabled():
         print(f"\n{extension_zip.name}: {size / 1e6:.2f} MB ({size} bytes), {len(names)} files")
-    assert size < 5e6, size
+    # the code and three networks: Ren's default (3.1 MB), Dance Revolution (5.4 MB; float32 compresses
+    # little) and the beat tracker's (0.4 MB)
+    assert size < 12e6, size
 
 
 @pytest.mark.slow

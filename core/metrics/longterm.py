@@ -1,9 +1,13 @@
 """Long-term quality (Dance Revolution, seed 004, Fig. 4) and generation cost.
 
-A generator dances a long clip (1 minute by default); the clip is cut into
-consecutive 4-s windows and FID_k is computed per window index across the
-generated clips (several songs × seeds) against a reference set. A model
-whose dance freezes or drifts shows a rising curve.
+A generator dances long songs (3-minute medleys of the held-out tracks by
+default, :func:`medley_jobs`); each dance is cut into consecutive 4-s windows
+and FID_k is computed per window index across the dances (several songs ×
+seeds) against a reference set. A model whose dance freezes or drifts shows a
+rising curve. :func:`longterm_row` adds the frozen-window count (stretches
+whose energy falls below the corpus's p1,
+:func:`~choreo.core.generation.windows.freeze_report`) and the multimodality
+(:func:`multimodality`: how far apart the seeds' dances to one song are).
 
 Generation runs in a fresh subprocess per generator (:func:`run_generator`,
 ``python -m choreo.core.metrics.longterm``), so its peak RSS
@@ -51,11 +55,38 @@ def _rss_mb(field: str = "VmRSS") -> float:
     return float("nan")
 
 
-def generate_jobs(weights: str, jobs: Sequence[dict], out_path: str) -> dict:
-    """Generate every job ``{"audio", "start", "duration" (None = to the end), "seed"}``
-    with ``weights``; joints saved to ``out_path`` (.npz, ``m0``, ``m1``, …);
-    returns the cost figures. Runs in the worker process."""
+def job_song(job: dict) -> str:
+    """The name of a job's song: the file's stem, or the stems of a medley joined by ``+``."""
+    paths = job["audio"] if isinstance(job["audio"], (list, tuple)) else [job["audio"]]
+    return "+".join(Path(p).stem for p in paths)
+
+
+def job_audio(job: dict, sr: int) -> tuple[np.ndarray, int]:
+    """The samples of a job ``{"audio": file or [files], "start", "duration"}`` at ``sr``:
+    a list of files is a medley, the files played one after another, then cut to the part."""
     from ..audio.io import load_audio
+
+    if not isinstance(job["audio"], (list, tuple)):
+        return load_audio(job["audio"], sr=sr, offset=float(job["start"]), duration=job.get("duration"))
+    y = np.concatenate([load_audio(p, sr=sr)[0] for p in job["audio"]])
+    a = int(round(float(job["start"]) * sr))
+    b = len(y) if job.get("duration") is None else a + int(round(float(job["duration"]) * sr))
+    return y[a:b], sr
+
+
+def medley_jobs(tracks: Sequence[os.PathLike | str], seconds: float, seeds: Sequence[int]) -> list[dict]:
+    """One medley per track (every track in turn, starting from it: rotations of
+    ``tracks``), each the first ``seconds`` of it, danced with every seed."""
+    tracks = [str(t) for t in tracks]
+    songs = [tracks[k:] + tracks[:k] for k in range(len(tracks))]
+    return [{"audio": songs[k], "start": 0.0, "duration": float(seconds), "seed": int(sd)}
+            for k in range(len(songs)) for sd in seeds]
+
+
+def generate_jobs(weights: str, jobs: Sequence[dict], out_path: str) -> dict:
+    """Generate every job ``{"audio" (a file or a medley's files), "start", "duration"
+    (None = to the end), "seed"}`` with ``weights``; joints saved to ``out_path`` (.npz,
+    ``m0``, ``m1``, …); returns the cost figures. Runs in the worker process."""
     from ..generation.pipeline import generate_from_samples, load_generator
 
     generator, _ = load_generator(weights)
@@ -63,11 +94,12 @@ def generate_jobs(weights: str, jobs: Sequence[dict], out_path: str) -> dict:
     gen_s = wall = 0.0
     arrays = {}
     for k, job in enumerate(jobs):
-        y, sr = load_audio(job["audio"], sr=generator.sample_rate, offset=float(job["start"]),
-                           duration=job.get("duration"))
+        y, sr = job_audio(job, generator.sample_rate)
+        single = not isinstance(job["audio"], (list, tuple))
         t0 = time.perf_counter()
         motion = generate_from_samples(y, sr, weights=generator, seed=int(job["seed"]),
-                                       audio_start=float(job["start"]), audio_path=str(job["audio"])).motion
+                                       audio_start=float(job["start"]) if single else 0.0,
+                                       audio_path=str(job["audio"]) if single else None).motion
         wall += time.perf_counter() - t0
         gen_s += motion.duration
         arrays[f"m{k}"] = motion.joints
@@ -121,9 +153,61 @@ def windowed_fid(motions: Sequence[Motion], ref_kinetic: np.ndarray, window_s: f
     return np.array(out, np.float64)
 
 
+def multimodality(dances: dict[str, dict[int, Motion]], ref_kinetic: np.ndarray,
+                  window_s: float = WINDOW_SECONDS) -> float:
+    """Multimodality (Dance Revolution Table 1, after Lee et al. 2019): the mean
+    distance between dances generated for the same music with different seeds.
+    Here: kinetic features of each ``window_s`` window, normalised by the reference
+    set as Div_k is; per song and window index, the mean pairwise distance across
+    the seeds; averaged over both. ``dances[song][seed]``; nan with fewer than 2 seeds."""
+    from .fid import diversity
+    from .kinetic import kinetic_features
+
+    vals = []
+    for by_seed in dances.values():
+        if len(by_seed) < 2:
+            continue
+        for crops in window_crops([by_seed[k] for k in sorted(by_seed)], window_s):
+            vals.append(diversity(np.stack([kinetic_features(c) for c in crops]), ref_kinetic))
+    return float(np.mean(vals)) if vals else float("nan")
+
+
+def longterm_row(name: str, dances: dict[str, dict[int, Motion]], curve: Sequence[float], ref_kinetic: np.ndarray,
+                 energy_range: tuple[float, float] | None, window_s: float = WINDOW_SECONDS) -> dict:
+    """The long-song figures of one method: FID_k over the first and the last minute of its
+    curve, the frozen windows (energy below the corpus's p1) of all its dances, multimodality."""
+    from ..generation.windows import freeze_report
+
+    curve = np.asarray(curve, np.float64)
+    per_min = max(1, int(round(60.0 / window_s)))
+    frozen = windows = 0
+    for by_seed in dances.values():
+        for m in by_seed.values():
+            r = freeze_report(m, energy_range, window_s)
+            windows += r["windows"]
+            frozen += r.get("below", 0)
+    return {"method": name, "fid_k_first_min": float(np.mean(curve[:per_min])) if len(curve) else float("nan"),
+            "fid_k_last_min": float(np.mean(curve[-per_min:])) if len(curve) else float("nan"),
+            "frozen_windows": int(frozen), "windows": int(windows),
+            "multimodality_k": multimodality(dances, ref_kinetic, window_s)}
+
+
+def markdown_longterm_table(rows: Sequence[dict], seconds: float) -> str:
+    """Markdown: one row per method of :func:`longterm_row`."""
+    lines = [f"| method ({seconds / 60:g}-min songs) | FID_k ↓ first minute | FID_k ↓ last minute "
+             "| frozen 4-s windows ↓ | multimodality_k ↑ |", "|---|---|---|---|---|"]
+    from .report import _fmt
+
+    for r in rows:
+        lines.append(f"| {r['method']} | {_fmt(r['fid_k_first_min'])} | {_fmt(r['fid_k_last_min'])} | "
+                     f"{r['frozen_windows']} / {r['windows']} | {_fmt(r['multimodality_k'])} |")
+    return "\n".join(lines) + "\n"
+
+
 def plot_curves(curves: dict[str, Sequence[float]], path: str | os.PathLike, window_s: float = WINDOW_SECONDS,
-                title: str = "Long-term FID_k per 4-s window") -> None:
-    """One line per method: FID_k (log scale) against the window's start time; PNG written atomically."""
+                title: str = "Long-term FID_k per 4-s window", highlight: Sequence[str] | None = None) -> None:
+    """One line per method: FID_k (log scale) against the window's start time; PNG written atomically.
+    With ``highlight``, those methods are drawn in colour and the others thin and grey (one legend entry)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -132,11 +216,18 @@ def plot_curves(curves: dict[str, Sequence[float]], path: str | os.PathLike, win
     from ..fileio import atomic_path
 
     fig, ax = plt.subplots(figsize=(7, 4), dpi=110)
+    grey = False
     for name, vals in curves.items():
         v = np.asarray(vals, np.float64)
-        if len(v):
-            ax.plot(np.arange(len(v)) * window_s, np.maximum(v, 1e-6), marker="o", ms=3, label=name,
-                    linestyle="--" if name.startswith("Rand Seq") else "-")
+        if not len(v):
+            continue
+        x, y = np.arange(len(v)) * window_s, np.maximum(v, 1e-6)
+        if highlight is not None and name not in highlight:
+            ax.plot(x, y, color="0.6", lw=0.7, alpha=0.6, label=None if grey else "other generators", zorder=1)
+            grey = True
+            continue
+        ax.plot(x, y, marker="o", ms=3, label=name, zorder=2,
+                linestyle="--" if name.startswith("GT") else "-")
     ax.set_xlabel("window start (s)")
     ax.set_ylabel("FID_k ↓ (log)")
     ax.set_yscale("log")

@@ -1,7 +1,9 @@
 """Training Dance Revolution (seed 004): the trainer of the ``dancerevolution`` family.
 
 ``train_generator(config, out_dir)`` trains :class:`~choreo.core.models.dancerevolution.DanceRevolution`
-on the corpus with an L1 loss (normalised pose features), fed by its
+on the corpus with an L1 loss (normalised pose features; plus, with ``w_speed``,
+Choreo's speed term :func:`frame_speed`, without which the decoder running on its
+own output settles on a slow, partly frozen dance here), fed by its
 *dynamic auto-conditioned* curriculum: each crop alternates blocks of
 ``condition_frames`` frames whose previous pose is the ground truth and ``p``
 frames whose previous pose is the decoder's own output, ``p = f(t)`` growing
@@ -67,6 +69,7 @@ DEFAULTS: dict = {
     "grad_clip": 1.0,
     "style_posterior": True,
     "w_kl": 0.5,
+    "w_speed": 0.0,            # weight of the speed-matching term (Choreo's, not the paper's)
     "energy_sigma_s": 1.0,
     "corpus": "out/corpus.npz",
     "music": "../shared/data/music",
@@ -98,7 +101,8 @@ def validate_config(config: dict, where: str = "config") -> dict:
         v = cfg[k]
         if not isinstance(v, int) or isinstance(v, bool) or (v < 1 and k != "seed"):
             raise ChoreoInputError(where, f"{k} must be a {'' if k == 'seed' else 'positive '}integer, got {v!r}")
-    for k, least in (("lambda", 0.0), ("lr", 1e-12), ("grad_clip", 1e-12), ("w_kl", 0.0), ("energy_sigma_s", 1e-12)):
+    for k, least in (("lambda", 0.0), ("lr", 1e-12), ("grad_clip", 1e-12), ("w_kl", 0.0), ("w_speed", 0.0),
+                     ("energy_sigma_s", 1e-12)):
         v = cfg[k]
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < least:
             raise ChoreoInputError(where, f"{k} must be a number ≥ {least:g}, got {v!r}")
@@ -184,8 +188,13 @@ class _Run:
             loss = self.cfg["w_kl"] * kl
             logs["kl"] = kl.item()
         own = torch.from_numpy(own_mask(real.shape[1], self.cfg["condition_frames"], p))
-        l1 = torch.nn.functional.l1_loss(self.net(music, cond, real, own), real)
+        fake = self.net(music, cond, real, own)
+        l1 = torch.nn.functional.l1_loss(fake, real)
         loss = loss + l1
+        if self.cfg["w_speed"]:
+            speed = torch.nn.functional.l1_loss(frame_speed(fake), frame_speed(real))
+            loss = loss + self.cfg["w_speed"] * speed
+            logs["speed"] = speed.item()
         self.optims["G"].zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params_of(self.optims["G"]), self.cfg["grad_clip"])
@@ -203,6 +212,13 @@ class _Run:
                 dim=(1, 2)).sum().item()
             n += len(real)
         return total / n
+
+
+def frame_speed(x: torch.Tensor) -> torch.Tensor:
+    """(B, T-1) length of each frame's step in pose-feature space: how fast the pose moves,
+    whichever way. Matching it costs a dance that moves somewhere plausible nothing, one
+    that stands still (what L1 alone favours when the decoder runs on its own output) much."""
+    return (x[:, 1:] - x[:, :-1]).norm(dim=-1)
 
 
 def params_of(opt: torch.optim.Optimizer) -> list:
