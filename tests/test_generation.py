@@ -226,6 +226,25 @@ def test_a_part_is_the_whole_songs_dance_there(song, weights_file):
     assert generate_dance(path, weights=weights_file, start=6.01, end=8.0).audio_start == 6.0
 
 
+def test_a_part_of_real_music_keeps_the_whole_songs_grid_and_dance(music_dir):
+    """On real music a part's own beat tracking drifts from the whole song's (here 80.02 vs
+    80.00 BPM): the seed's noise period, the bar phase and the music the decoder hears
+    before the part would all move, and a recurrent decoder follows them far. A part is
+    danced on the whole song's grid: the same tempo and beats, the same network output."""
+    from choreo.core.cleanup import StagePlan
+
+    path, free = music_dir / "mma03_softrock.ogg", StagePlan(1.0, 1.0, 50.0)
+    whole = generate_dance(path, weights="dancerevolution", seed=2, stage=free)
+    part = generate_dance(path, weights="dancerevolution", seed=2, stage=free, start=20.0, end=40.0)
+    assert part.tempo == whole.tempo
+    inside = whole.beats[(whole.beats >= 20.0 - 1e-6) & (whole.beats < 40.0)] - 20.0
+    np.testing.assert_allclose(part.beats, inside, atol=1e-9)
+    j = part.motion.joints
+    ref = whole.motion.joints[600:600 + len(j)]
+    err = np.linalg.norm(_turned_onto(ref, j) - ref, axis=-1)
+    assert err.mean() < 0.05 and np.percentile(err, 95) < 0.2, (err.mean(), np.percentile(err, 95))
+
+
 def test_regenerating_the_same_song_reuses_analysis_exactly(song, weights_file):
     """Generate again on the same samples reuses beats, sections and audio codes
     (song_cache._RECENT); the dances are the very same as computed afresh."""

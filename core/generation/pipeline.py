@@ -334,20 +334,30 @@ def _generate(y, sr, *, beats, downbeats, grid, start, end, name, audio_path, au
     part_key = samples_key(part, sr)
 
     # Beats and sections (the analysis: slower than the model itself).
-    tempo = meter = None
+    tempo = meter = song_grid = None
     if beats is not None:  # given on y's time base: the part's, on its own
         given = BeatMap(0.0, np.asarray(beats, np.float64).ravel(),
                         np.zeros(0) if downbeats is None else np.asarray(downbeats, np.float64).ravel(), 0)
         if not (np.all(np.isfinite(given.beats)) and np.all(np.isfinite(given.downbeats))):
             raise ChoreoInputError(name, "beat times must be finite")
+        song_grid = given
         if offset or end is not None:
             given = grid_part(given, offset, duration)
         beats, downbeats = given.beats, given.downbeats
     elif grid is not None:
         g = grid_part(grid, audio_start + offset, duration)
         beats, downbeats, tempo, meter = g.beats, g.downbeats, g.tempo, g.meter
+        song_grid = BeatMap(grid.tempo, np.asarray(grid.beats) - audio_start, np.asarray(grid.downbeats) - audio_start,
+                            grid.meter)
     if beats is None:
-        if duration >= MIN_SECONDS:
+        if (i0 > 0 or i1 < len(y)) and len(y) / sr >= MIN_SECONDS:  # a part: the whole song's grid there, so its
+            # tempo, downbeats and accents (and with them the seed's noise) are the whole dance's
+            bm = recent("beats", samples_key(y, sr), lambda: track_beats(y, sr, progress=scaled(progress, 0.0, 0.5),
+                                                                         name=name))
+            g = grid_part(bm, offset, duration)
+            beats, downbeats, tempo, meter = g.beats, g.downbeats, g.tempo, g.meter
+            song_grid = bm
+        elif duration >= MIN_SECONDS:
             bm = recent("beats", part_key, lambda: track_beats(part, sr, progress=scaled(progress, 0.0, 0.5),
                                                                name=name))
             beats, downbeats, tempo, meter = bm.beats.copy(), bm.downbeats.copy(), float(bm.tempo), int(bm.meter)
@@ -364,7 +374,7 @@ def _generate(y, sr, *, beats, downbeats, grid, start, end, name, audio_path, au
 
     analysed = Song(samples=y, sr=sr, fps=fps, part=(a, b), name=name, audio_start=audio_start, beats=beats,
                     downbeats=downbeats, tempo=float(tempo), meter=int(meter), sections=sections,
-                    section_labels=labels)
+                    section_labels=labels, grid=song_grid)
     frame_times = audio_start + np.arange(a, b) / fps  # file seconds of the dance's frames
     music = dict(beats=beats, downbeats=downbeats, sections=sections, section_labels=labels, audio_path=audio_path,
                  audio_start=audio_start + offset, tempo=float(tempo), model=model, seed=seed,

@@ -19,6 +19,8 @@ from functools import cached_property
 
 import numpy as np
 
+from ..audio.beats import BeatMap
+
 _RECENT: dict = {}
 
 
@@ -65,6 +67,10 @@ class Song:
         Beats to the bar.
     sections, section_labels
         Section start times (s from the part's start) and their labels.
+    grid : BeatMap or None
+        The beats of the whole of ``samples`` (s from ``samples[0]``), where known: a
+        part's music is heard, and the seed's noise counted in bars, as in the whole
+        song (``beats``/``downbeats`` are the part's share of it).
     """
 
     samples: np.ndarray
@@ -79,6 +85,7 @@ class Song:
     meter: int = 4
     sections: np.ndarray = field(default_factory=lambda: np.zeros(1))
     section_labels: tuple[str, ...] = ("A",)
+    grid: BeatMap | None = None
 
     @cached_property
     def key(self) -> tuple:
@@ -103,11 +110,24 @@ class Song:
 
     @property
     def first_downbeat(self) -> float | None:
-        """The first downbeat (else beat), s from the part's start, or None: where bars are counted from."""
+        """Where bars are counted from: the first downbeat (else beat), s from the part's
+        start (the whole song's first, before the part, where the :attr:`grid` is known), or None."""
+        if self.grid is not None:
+            for times in (self.grid.downbeats, self.grid.beats):
+                if len(times):
+                    return float(times[0]) - self.part[0] / self.fps
         for times in (self.downbeats, self.beats):
             if times is not None and len(times):
                 return float(times[0])
         return None
+
+    @property
+    def song_beats(self) -> np.ndarray:
+        """Beat times of the whole of ``samples`` (s from ``samples[0]``): the :attr:`grid`'s,
+        else the part's own."""
+        if self.grid is not None:
+            return np.asarray(self.grid.beats, np.float64)
+        return np.asarray(self.beats, np.float64) + self.part[0] / self.fps
 
 
 def conditioning(song: Song, cfg, energy_stats, training: dict | None, *, seed: int, energy,

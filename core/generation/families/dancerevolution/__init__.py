@@ -28,8 +28,7 @@ def song_features(song: Song, progress: ProgressFn | None = None) -> np.ndarray:
     from ....audio.features import music_features
     from ....models.conditioning import normalize_loudness
 
-    # the Song's beats count from its part's start; the features' from the samples' start
-    beats = np.asarray(song.beats, np.float64) + song.part[0] / song.fps
+    beats = song.song_beats  # the whole song's: a part hears the music as the whole song does
     key = (song.key, float(song.fps), beats.tobytes())
     return recent("music features", key, lambda: music_features(normalize_loudness(song.samples, song.sr), song.sr,
                                                                 song.fps, beats=beats, progress=progress).values)
