@@ -229,6 +229,9 @@ out["runs"] = {}
 out["runs"]["mannequin"] = generate("mannequin")          # (a) no target: Choreo builds its dancer
 out["runs"]["mannequin_again"] = generate("mannequin_again")  # the first action goes to a muted NLA track
 out["mapped"] = {"mannequin": mapped_bones(out["runs"]["mannequin"]["armature"])}
+bpy.context.scene.choreo.model = "DANCEREVOLUTION"       # the other shipped family, from the model menu
+out["runs"]["dancerevolution"] = generate("dancerevolution")
+bpy.context.scene.choreo.model = "DEFAULT"
 testrigs = importlib.import_module(name + ".rigs.testrigs")
 rig = testrigs.build_mixamo_rig()                        # (b) a Mixamo-named rig
 bpy.context.scene.choreo.target = rig
@@ -381,6 +384,8 @@ def check_result(res: dict, user: Path) -> None:
     assert again["action"] != first["action"]
     assert [first["action"]] in again["muted_nla"] and not again["unmuted_nla"], again["muted_nla"]
     assert runs["mixamo"]["armature"] == "Mixamo Rig"
+    dr = runs["dancerevolution"]  # Dance Revolution, chosen in the model menu, onto the same mannequin
+    assert dr["armature"] == first["armature"] and dr["action"] not in (first["action"], again["action"])
     ed = res["edits"]
     assert ed["fill"] == ["FINISHED"] and ed["locked"] == ["FINISHED"] and ed["mirror"] == ["FINISHED"], ed
     assert abs(abs(sum(a * b for a, b in zip(ed["fill_pose"], (0.8, 0.6, 0.0, 0.0)))) - 1) < 1e-5, ed["fill_pose"]

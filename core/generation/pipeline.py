@@ -277,7 +277,8 @@ def generate_from_samples(y: np.ndarray, sr: int, *, beats=None, downbeats=None,
     the part is the whole song's dance there. ``beats``/``downbeats`` (s from
     the start of ``y``) skip beat tracking; without them a ``beat_grid`` (file
     or BeatMap in file time, as for :func:`generate_dance`) gives its part;
-    else the beats of the part are tracked. ``audio_path`` is recorded in the
+    else the beats of the whole of ``y`` are tracked (once: kept for the next part)
+    and cut to the part. ``audio_path`` is recorded in the
     dance and names the audio in error messages; ``audio_start`` is the file
     time of ``y[0]`` (the dance records where its part starts). ``weights``
     may also be a generator from :func:`load_generator`. An
