@@ -1,10 +1,10 @@
 """Contact sheet: generated and real dances on the default mannequin, and the floor seen edge-on.
 
 Run: ``.venv/bin/python benchmarks/contact_sheet.py [--song FILE] [--seconds 20]
-[--seed 0] [--take 005_05] [--frames 6] [--out out/contact_sheet.png]``
+[--seed 0] [--weights W[,W…]] [--take 005_05] [--frames 6] [--out out/contact_sheet.png]``
 
-Rows: the shipped default's dance on ``--song`` (a held-out track by default)
-and a real CMU take, each retargeted onto the default mannequin
+Rows: the dance of each ``--weights`` (shipped names or files; default: the shipped
+default) on ``--song`` (a held-out track by default) and a real CMU take, each retargeted onto the default mannequin
 (:func:`choreo.rigs.retarget.retarget`, feet planted) and rendered by Workbench
 at ``--frames`` evenly spaced moments: a three-quarter view from the front, and
 below it the same frame seen edge-on at the floor (orthographic, camera at
@@ -29,14 +29,17 @@ sys.path.insert(0, str(REPO.parent))  # so `import choreo` works from a plain ch
 SHARED = REPO.parent / "shared" / "data"
 
 
-def _dances(song: Path, seconds: float, seed: int, take: str) -> dict:
+def _dances(song: Path, seconds: float, seed: int, take: str, weights: list[str | None]) -> dict:
     from choreo.core.formats import load_motion
     from choreo.core.generation.pipeline import generate_dance
 
-    gen = generate_dance(song, seed=seed, end=seconds).motion
+    out = {}
+    for w in weights:
+        label = "generated" if w is None else Path(w).stem
+        out[f"{label} ({song.stem}, seed {seed})"] = generate_dance(song, weights=w, seed=seed, end=seconds).motion
     real = load_motion(SHARED / "mocap" / "cmu" / take.split("_")[0] / f"{take}.bvh").resample(30.0)
-    real = real.normalized_facing().on_floor().with_bone_lengths()
-    return {f"generated ({song.stem}, seed {seed})": gen, f"real (CMU {take})": real}
+    out[f"real (CMU {take})"] = real.normalized_facing().on_floor().with_bone_lengths()
+    return out
 
 
 def _render_rows(motion, n: int, tmp: Path) -> tuple[list[np.ndarray], list[np.ndarray], list[float]]:
@@ -108,6 +111,7 @@ def main(argv=None) -> int:
     ap.add_argument("--song", type=Path, default=SHARED / "music" / "mma15_tango.ogg")
     ap.add_argument("--seconds", type=float, default=20.0)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--weights", help="generators, comma-separated (shipped names or files; default: the default)")
     ap.add_argument("--take", default="005_05", help="CMU take (subject 5)")
     ap.add_argument("--frames", type=int, default=6)
     ap.add_argument("--out", type=Path, default=Path("out/contact_sheet.png"))
@@ -121,7 +125,8 @@ def main(argv=None) -> int:
     from choreo.core.fileio import atomic_path
     from choreo.rigs.quiet import quiet_blender
 
-    dances = _dances(args.song, args.seconds, args.seed, args.take)
+    dances = _dances(args.song, args.seconds, args.seed, args.take,
+                     args.weights.split(",") if args.weights else [None])
     rows = []
     with tempfile.TemporaryDirectory(prefix="choreo_sheet_") as tmp, quiet_blender():
         for name, motion in dances.items():
