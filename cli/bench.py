@@ -172,7 +172,7 @@ def run_bench(corpus_path, music_dir, out_dir, methods=None, quick=False, seed=0
     rows, curves, lt_rows = [], {}, []
     from ..core.generation.windows import corpus_energy_range
 
-    energy_range = corpus_energy_range(corpus_path)
+    energy_range = corpus_energy_range(corpus)
     rig = _rig_figures if rigs and importlib.util.find_spec("bpy") is not None else None
     body_rows, music_dances = _reference_body_rows(corpus, music_dir, windows, rig), {}
     lt_audio = _job_audio(lt_jobs)
@@ -291,7 +291,6 @@ def run_bench(corpus_path, music_dir, out_dir, methods=None, quick=False, seed=0
 
 def _job_audio(jobs) -> list[tuple[np.ndarray, int]]:
     """(samples from the job's start, rate) of each long-term job, each song read once."""
-
     from ..core.metrics.longterm import job_audio, job_song
 
     cache, out = {}, []

@@ -28,7 +28,7 @@ Clean-up: every decoded 3D dance goes through :func:`~choreo.core.cleanup.clean_
 A part (``start``/``end``) is the whole song's dance there: it starts on the
 song frame nearest ``start`` and a family makes it as inside the whole song;
 only its decoding starts afresh (at the origin facing -y, bone lengths and floor
-set from the part). Its beats and sections are the part's.
+set from the part). Its beats are the whole song's there, its sections the part's.
 
 Generators of 2D keypoints (Ren et al.'s OpenPose-18 front view) go through the
 same steps in :func:`generate_pose2d`, which returns a :class:`~.dance2d.Dance2D`;
@@ -324,7 +324,7 @@ def _generate(y, sr, *, beats, downbeats, grid, start, end, name, audio_path, au
         y = resample(y, sr, gen.sample_rate)
         sr = gen.sample_rate
     a, b, i0, i1 = _part(len(y), sr, fps, start, end, name)
-    part = y[i0:i1]  # a view: beats, sections and the silence check are the part's
+    part = y[i0:i1]  # a view: sections and the silence check are the part's
     peak = max(float(part.max()), -float(part.min()))
     if peak < SILENCE_PEAK:
         db = 20 * math.log10(max(peak, 1e-12))
@@ -332,7 +332,7 @@ def _generate(y, sr, *, beats, downbeats, grid, start, end, name, audio_path, au
     t0 = time.perf_counter()
     offset = a / fps  # the part's start in y; y[0] is audio_start s into the file
     duration = len(part) / sr
-    part_key = samples_key(part, sr)
+    part_key, song_key = samples_key(part, sr), samples_key(y, sr)
 
     # Beats and sections (the analysis: slower than the model itself).
     tempo = meter = song_grid = None
@@ -351,17 +351,12 @@ def _generate(y, sr, *, beats, downbeats, grid, start, end, name, audio_path, au
         song_grid = BeatMap(grid.tempo, np.asarray(grid.beats) - audio_start, np.asarray(grid.downbeats) - audio_start,
                             grid.meter)
     if beats is None:
-        if (i0 > 0 or i1 < len(y)) and len(y) / sr >= MIN_SECONDS:  # a part: the whole song's grid there, so its
+        if len(y) / sr >= MIN_SECONDS:  # tracked on the whole song (once) and cut to the part, so a part's
             # tempo, downbeats and accents (and with them the seed's noise) are the whole dance's
-            bm = recent("beats", samples_key(y, sr), lambda: track_beats(y, sr, progress=scaled(progress, 0.0, 0.5),
-                                                                         name=name))
-            g = grid_part(bm, offset, duration)
+            song_grid = recent("beats", song_key,
+                               lambda: track_beats(y, sr, progress=scaled(progress, 0.0, 0.5), name=name))
+            g = grid_part(song_grid, offset, duration)
             beats, downbeats, tempo, meter = g.beats, g.downbeats, g.tempo, g.meter
-            song_grid = bm
-        elif duration >= MIN_SECONDS:
-            bm = recent("beats", part_key, lambda: track_beats(part, sr, progress=scaled(progress, 0.0, 0.5),
-                                                               name=name))
-            beats, downbeats, tempo, meter = bm.beats.copy(), bm.downbeats.copy(), float(bm.tempo), int(bm.meter)
         else:  # shorter than one bar at the slowest tempo: no grid to find
             beats, downbeats, tempo, meter = np.zeros(0), np.zeros(0), 0.0, 4
     else:
@@ -375,7 +370,7 @@ def _generate(y, sr, *, beats, downbeats, grid, start, end, name, audio_path, au
 
     analysed = Song(samples=y, sr=sr, fps=fps, part=(a, b), name=name, audio_start=audio_start, beats=beats,
                     downbeats=downbeats, tempo=float(tempo), meter=int(meter), sections=sections,
-                    section_labels=labels, grid=song_grid)
+                    section_labels=labels, grid=song_grid, samples_id=song_key)
     frame_times = audio_start + np.arange(a, b) / fps  # file seconds of the dance's frames
     music = dict(beats=beats, downbeats=downbeats, sections=sections, section_labels=labels, audio_path=audio_path,
                  audio_start=audio_start + offset, tempo=float(tempo), model=model, seed=seed,

@@ -86,11 +86,13 @@ class Song:
     sections: np.ndarray = field(default_factory=lambda: np.zeros(1))
     section_labels: tuple[str, ...] = ("A",)
     grid: BeatMap | None = None
+    #: :func:`samples_key` of the samples, when the caller has it (hashing a long song twice costs)
+    samples_id: tuple | None = None
 
     @cached_property
     def key(self) -> tuple:
         """:func:`samples_key` of the samples."""
-        return samples_key(self.samples, self.sr)
+        return self.samples_id if self.samples_id is not None else samples_key(self.samples, self.sr)
 
     @property
     def n_frames(self) -> int:

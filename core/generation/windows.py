@@ -135,13 +135,14 @@ def window_energies(motion: Motion, window_s: float = 4.0) -> np.ndarray:
     return e[:k * n].reshape(k, n).mean(axis=1)
 
 
-def corpus_energy_range(corpus_path: str | os.PathLike, window_s: float = 4.0, split: str = "train",
+def corpus_energy_range(corpus, window_s: float = 4.0, split: str = "train",
                         percentiles=(1.0, 99.0)) -> tuple[float, float]:
-    """p1–p99 of the corpus's dances' energy in ``window_s`` stretches (the first
-    ``window_s`` of each pair; pairs are ~5 s long)."""
+    """p1–p99 of the energy of ``corpus``'s dances (a loaded Corpus or its path) in
+    ``window_s`` stretches (the first ``window_s`` of each pair; pairs are ~5 s long)."""
     from ..data.corpus import Corpus
 
-    corpus = Corpus.load(corpus_path)
+    if not isinstance(corpus, Corpus):
+        corpus = Corpus.load(corpus)
     vals = np.concatenate([window_energies(p.motion, window_s)[:1] for p in corpus.pairs(split)])
     lo, hi = np.percentile(vals, percentiles)
     return float(lo), float(hi)
