@@ -57,6 +57,7 @@ class Plan:
     locks: tuple = ()                # bone groups a range keeps as they are (rigs.bonegroups)
     follow_keys: bool = True         # a range passes through the animator's keys inside it
     energy_curve: object | None = None  # an EnergyCurve (file seconds) when scene.choreo.energy is keyed
+    options: dict = field(default_factory=dict)  # the family's own settings (DanceIt's library, move length)
 
 
 # --- step 1: read and check (main thread) ------------------------------------
@@ -83,6 +84,23 @@ def _weights(context, settings) -> str | None:
             raise ChoreoInputError(path, "weights file set in the Choreo preferences not found")
         return path
     return None
+
+
+def family_options(settings, weights) -> dict:
+    """The model's own settings from the panel, for a family that takes them (DanceIt's
+    library and move length; a library folder that is not one is said before generating)."""
+    from ..core.generation.pipeline import load_generator
+
+    if settings.model not in ("DANCEIT", "FILE") or not hasattr(load_generator(weights)[0], "with_options"):
+        return {}
+    options = {"fragment_seconds": float(settings.fragment_seconds),
+               "no_repeat_seconds": float(settings.no_repeat_seconds)}
+    if settings.library:
+        from ..core.library import MotionLibrary
+
+        options["library"] = bpy.path.abspath(settings.library)
+        MotionLibrary.open(options["library"])
+    return options
 
 
 def dancer_object(context):
@@ -160,8 +178,9 @@ def make_plan(context, frame_range=None) -> Plan:
     from .energy import plan_energy
 
     energy, curve = plan_energy(context.scene, audio)  # keyed Energy: its F-curve under the strip
+    weights = _weights(context, settings)
     return Plan(scene_name=context.scene.name, audio=audio, target_name=target.name if target else None,
-                bone_map=bone_map, weights=_weights(context, settings), seed=int(settings.seed),
+                bone_map=bone_map, weights=weights, options=family_options(settings, weights), seed=int(settings.seed),
                 energy=energy, energy_curve=curve, key_mode=settings.key_mode.lower(),
                 stage=StagePlan(float(settings.turn), float(settings.travel), float(settings.stage_size)).checked(),
                 tolerance=float(settings.tolerance), frame_range=frame_range, beat_grid=grid,
@@ -178,7 +197,7 @@ def generate(plan: Plan, progress=None):
     return generate_from_samples(a.samples, a.sr, audio_path=a.path or None, audio_start=a.offset,
                                  beat_grid=plan.beat_grid, weights=plan.weights, seed=plan.seed,
                                  energy=plan.energy if plan.energy_curve is None else plan.energy_curve,
-                                 stage=plan.stage, progress=progress)
+                                 stage=plan.stage, options=plan.options, progress=progress)
 
 
 # --- step 3: write (main thread) ---------------------------------------------

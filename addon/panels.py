@@ -13,6 +13,15 @@ def _draw(layout, context) -> None:
     col.prop(s, "model")
     if s.model == "FILE":
         col.prop(s, "weights_file")
+    if s.model in ("DANCEIT", "FILE"):  # a weights file of DanceIt reads them too
+        box = col.box()
+        box.prop(s, "library")
+        row = box.row(align=True)
+        row.prop(s, "fragment_seconds")
+        row.prop(s, "no_repeat_seconds")
+        row = box.row(align=True)
+        row.operator("choreo.add_action_to_library", icon="ADD", text="Add Action")
+        row.operator("choreo.add_file_to_library", icon="FILE_NEW", text="Add File…")
     col.prop(s, "beats_file")
     from .beat_grid import draw as draw_grid
 

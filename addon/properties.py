@@ -44,6 +44,18 @@ class ChoreoSettings(bpy.types.PropertyGroup):
     weights_file: StringProperty(
         name="Weights", description="Generator weights file (.safetensors) used when Model is Weights File",
         subtype="FILE_PATH", default="")
+    library: StringProperty(
+        name="Library",
+        description="Motion library DanceIt assembles the dance from (a folder made by `choreo library add` or "
+                    "Add to Library); empty = your default library, or the shipped moves until you add your own",
+        subtype="DIR_PATH", default="")
+    fragment_seconds: FloatProperty(
+        name="Move Length", description="Length of each library move DanceIt places, rounded to the song's "
+                                        "phrase (1, 2, 4 or 8 beats)",
+        default=2.0, min=0.5, max=8.0, subtype="TIME_ABSOLUTE", unit="TIME_ABSOLUTE")
+    no_repeat_seconds: FloatProperty(
+        name="No Repeat", description="DanceIt uses a library move again only after this many seconds",
+        default=30.0, min=0.0, soft_max=120.0, subtype="TIME_ABSOLUTE", unit="TIME_ABSOLUTE")
     beats_file: StringProperty(
         name="Beat Grid",
         description="Optional beat-grid JSON (beats, downbeats, meter; seconds into the sound file) used "

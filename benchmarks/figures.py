@@ -278,8 +278,24 @@ def render_longterm(r: dict) -> str:
     return head + "\n\n" + LT.markdown_longterm_table(r["longterm"]["rows"], p["seconds"]).rstrip("\n")
 
 
+def render_danceit(r: dict) -> str:
+    """README and docs/danceit.md: DanceIt's own forms (Tables I and II, the join figure) of
+    `choreo bench`, for GT, the baselines and each family's shipped row and DanceIt's ablations."""
+    from choreo.core.metrics import report as R
+
+    keep = [row for row in r["rows"] if row["kind"] == "baseline" or row["method"] in ("default", "dancerevolution")
+            or row["method"].startswith("danceit")]
+    head = _para("Recorded run: the same held-out windows; hand/foot columns are % of adjacent-frame wrist / "
+                 "ankle displacements per Table II bin (DanceIt's pixels per 1/30 s, 1 px ≈ 3.2 mm); the join "
+                 "columns are the p95 joint-velocity change at DanceIt's fragment joins over the p95 inside "
+                 "fragments, at the cut (±1 frame) and over the spatial-alignment window (±5), median over the "
+                 "val tracks.")
+    return head + "\n\n" + R.markdown_danceit_table(keep).rstrip("\n")
+
+
 #: block name -> renderer of the records
 BLOCKS = {
+    "bench-danceit": lambda recs: render_danceit(recs["bench"]),
     "bench-longterm": lambda recs: render_longterm(recs["bench"]),
     "bench-body": lambda recs: render_body(recs["bench"]),
     "corpus": lambda recs: render_corpus(recs["corpus"]),

@@ -238,7 +238,7 @@ def compare_dancerevolution(gen, path, track, runs: int, threads: int) -> dict:
     import torch
 
     from choreo.core.audio.features import n_frames
-    from choreo.core.generation.families.dancerevolution import song_features
+    from choreo.core.generation.song import song_features
     from choreo.core.generation.song import Song, conditioning
     from choreo.core.models.dancerevolution import DanceRevolution
 

@@ -77,29 +77,44 @@ def discover_generators(train_dir: Path = Path("out/train")) -> list[tuple[str, 
     return found
 
 
-def resolve_methods(names: list[str] | None) -> list[tuple[str, Path | None]]:
-    """(method, weights file or None for a baseline) in table order."""
+def variants(name: str, path: Path) -> list[tuple[str, Path, dict]]:
+    """The runs of one generator: its family's :attr:`~choreo.core.generation.families.Family.variants`
+    (the family with its bench options, then its ablations), else the weights as they are."""
+    from ..core.generation.families import get_family
+
+    fam = get_family(_generator(path).family)
+    runs = fam.variants() if fam.variants is not None else (("", {}),)
+    return [(name + suffix, path, dict(options)) for suffix, options in runs]
+
+
+def resolve_methods(names: list[str] | None) -> list[tuple[str, Path | None, dict]]:
+    """(method, weights file or None for a baseline, family options) in table order. A
+    generator given by name runs with its family's variants; ``NAME_SUFFIX`` runs one variant."""
     from ..core.metrics.baselines import BASELINES
     from ..core.models.weights import registry, shipped_path
 
     if not names:
-        return [(b, None) for b in BASELINES] + discover_generators()
+        return [(b, None, {}) for b in BASELINES] + [v for n, p in discover_generators() for v in variants(n, p)]
     out = []
     for n in names:
         key = n.strip().lower().replace(" ", "_").replace("-", "_")
+        base = next((r for r in sorted(registry(), key=len, reverse=True) if n.startswith(r + "_")), None)
         if key in _ALIASES:
-            out.append((_ALIASES[key], None))
+            out.append((_ALIASES[key], None, {}))
         elif n in registry():
             if _generator(shipped_path(n)) is None:
                 raise ChoreoInputError(n, "shipped weights are not a dance generator")
-            out.append((n, shipped_path(n)))
+            out += variants(n, shipped_path(n))
+        elif base is not None and _generator(shipped_path(base)) is not None and \
+                any(v[0] == n for v in variants(base, shipped_path(base))):
+            out += [v for v in variants(base, shipped_path(base)) if v[0] == n]
         elif Path(n).is_file():
             if _generator(Path(n)) is None:
                 raise ChoreoInputError(n, "not generator weights")
-            out.append((Path(n).stem, Path(n)))
+            out.append((Path(n).stem, Path(n), {}))
         else:
             raise ChoreoInputError(n, "unknown method: not a baseline (GT, rand_frame, rand_seq, frozen), "
-                                      "a shipped weights name or a weights file")
+                                      "a shipped weights name (or NAME_VARIANT) or a weights file")
     return out
 
 
@@ -160,7 +175,7 @@ def run_bench(corpus_path, music_dir, out_dir, methods=None, quick=False, seed=0
         raise ChoreoInputError(corpus_path, "corpus has no music features; rebuild it without --no-features")
     # long-term: medleys of the val tracks (each in turn first), `longterm_s` long, `seeds` seeds each
     val_tracks = sorted({w.track for w in BL.eval_windows(corpus, "val")})[: s["longterm_tracks"]]
-    gens = [(n, p) for n, p in plan if p is not None]
+    gens = [(n, p) for n, p, _ in plan if p is not None]
     lt_jobs = LT.medley_jobs([_track_audio(music_dir, t) for t in val_tracks], s["longterm_s"],
                              range(seed, seed + s["seeds"])) if gens else []
     lt_ref = [w.motion.seconds(0, LT.WINDOW_SECONDS) for w in BL.eval_windows(corpus, "val")
@@ -177,7 +192,7 @@ def run_bench(corpus_path, music_dir, out_dir, methods=None, quick=False, seed=0
     body_rows, music_dances = _reference_body_rows(corpus, music_dir, windows, rig), {}
     lt_audio = _job_audio(lt_jobs)
     n = len(plan)
-    for i, (name, path) in enumerate(plan):
+    for i, (name, path, options) in enumerate(plan):
         step = scaled(progress, 0.05 + 0.9 * i / n, 0.05 + 0.9 * (i + 1) / n)
         report(step, 0.0, name)
         resources = None
@@ -187,7 +202,8 @@ def run_bench(corpus_path, music_dir, out_dir, methods=None, quick=False, seed=0
             tracks = sorted({w.track for w in windows})
             jobs = [{"audio": str(_track_audio(music_dir, t)), "start": 0.0, "duration": None, "seed": seed}
                     for t in tracks] + lt_jobs
-            gen, resources = LT.run_generator(path, jobs, fps)
+            gen, resources = LT.run_generator(path, jobs, fps, options=options)
+            joins = resources.pop("joins")[:len(tracks)]
             by_track = dict(zip(tracks, gen))
             motions = []
             for w in windows:
@@ -212,8 +228,13 @@ def run_bench(corpus_path, music_dir, out_dir, methods=None, quick=False, seed=0
         scores = evaluate_set(items, train_items, ref_features=ref_feats)
         scores["crossmodal"] = metric.score_set(motions, [w.features for w in windows], fps)
         scores["crossmodal_1"] = ren_metric.score_set(motions, [w.features for w in windows], fps)
-        rows.append({"method": name, "kind": "baseline" if path is None else "generator",
-                     "weights": None if path is None else _shown(path), "metrics": scores, "resources": resources})
+        row = {"method": name, "kind": "baseline" if path is None else "generator",
+               "weights": None if path is None else _shown(path), "metrics": scores, "resources": resources,
+               "danceit": _danceit_forms(motions, gen[:len(tracks)] if path is not None else [],
+                                         joins if path is not None else [])}
+        if options:
+            row["options"] = {k: _shown(v) if k == "library" else v for k, v in options.items()}
+        rows.append(row)
     if curves and lt_ref_k is not None:  # the real-dance level: random 4-s stretches of training dances
         from ..core.metrics.fid import fid
 
@@ -266,7 +287,7 @@ def run_bench(corpus_path, music_dir, out_dir, methods=None, quick=False, seed=0
                       "× seeds {}".format(s["longterm_s"], ", ".join(val_tracks), list(range(seed, seed + s["seeds"]))),
         "gt": "val windows (whole-take dances warped onto the unseen tracks)",
         "reference": "train pairs (the CMU dances, warped onto the train tracks)"}
-    table = R.markdown_table(rows) + "\n" + BR.markdown_body_table(body_rows) \
+    table = R.markdown_table(rows) + "\n" + R.markdown_danceit_table(rows) + "\n" + BR.markdown_body_table(body_rows) \
         + ("\n" + LT.markdown_longterm_table(lt_rows, s["longterm_s"]) if lt_rows else "")
     shown = next(iter(music_dances), None)
     names = ["table.md", "bench.json", "metrics.png"] + (["longterm.png"] if curves else []) \
@@ -287,6 +308,24 @@ def run_bench(corpus_path, music_dir, out_dir, methods=None, quick=False, seed=0
     result["table"] = table
     report(progress, 1.0, "done")
     return result
+
+
+def _danceit_forms(motions, whole, joins) -> dict:
+    """DanceIt's Table II (hand / foot moving distribution, %, on the val windows) and, for a
+    dance assembled from fragments, its join figure on the whole val tracks: p95 velocity
+    change at the joins over p95 inside fragments, at the cut (±1 frame) and over the
+    spatial-alignment window (±5 frames), median over the tracks."""
+    from ..core.generation.windows import seam_report
+    from ..core.metrics.danceit import moving_distribution
+
+    out = {"hand_pct": moving_distribution(motions, "hand").tolist(),
+           "foot_pct": moving_distribution(motions, "foot").tolist()}
+    plans = [(m, [(0, j[0])] + list(zip(j, j[1:])) + [(j[-1], m.num_frames)]) for m, j in zip(whole, joins) if j]
+    if plans:
+        out["joins"] = int(sum(len(p) - 1 for _, p in plans))
+        for reach in (1, 5):
+            out[f"join_p95_ratio_{reach}"] = float(np.median([seam_report(m, p, reach)["p95_ratio"] for m, p in plans]))
+    return out
 
 
 def _job_audio(jobs) -> list[tuple[np.ndarray, int]]:

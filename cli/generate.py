@@ -51,6 +51,12 @@ def add_parser(subparsers) -> None:
     p.add_argument("--end", type=float, metavar="E", help="end at E seconds into the song")
     p.add_argument("--weights", metavar="FILE", help="generator weights (.safetensors) or a shipped "
                                                      "name (default: the shipped 'default')")
+    p.add_argument("--library", metavar="DIR", help="motion library to assemble the dance from (--weights danceit; "
+                                                    "default: your default library, else the shipped moves)")
+    p.add_argument("--fragment-seconds", type=float, metavar="S",
+                   help="length of each library move, rounded to whole beats (--weights danceit; default 2)")
+    p.add_argument("--no-repeat-seconds", type=float, metavar="S",
+                   help="a library move is not used again within S seconds (--weights danceit; default 30)")
     p.add_argument("--rig", metavar="RIG", help=".blend/.fbx rig to dance (with a .blend OUT)")
     p.add_argument("--render", metavar="MP4", help="also render a preview MP4 (with a .blend OUT)")
     p.add_argument("--key-mode", choices=("beats", "poses", "dense"),  # None: not given (refused with other OUTs)
@@ -75,7 +81,8 @@ def run(args) -> int:
     if ext and ext not in OUTPUTS:
         raise ChoreoInputError(out, f"output must end in {', '.join(OUTPUTS)} (or be a folder, for 2D models)")
     _check_options(args, out, ext)
-    generator, model = load_generator(args.weights)  # fail fast on bad weights; cached for generation
+    options = _family_options(args)
+    generator, model = load_generator(args.weights, options)  # fail fast on bad weights and options
     if generator.output == OPENPOSE18:
         return _run_2d(args, out, ext, model, _grid(args))
     if not ext:
@@ -87,7 +94,7 @@ def run(args) -> int:
     t0 = time.perf_counter()
     with cli_bar("generate") as bar:
         dance = generate_dance(args.song, weights=args.weights, seed=args.seed, energy=_energy(args),
-                               start=args.start, end=args.end, beat_grid=grid, stage=_stage(args),
+                               start=args.start, end=args.end, beat_grid=grid, stage=_stage(args), options=options,
                                progress=scaled(bar, 0.0, 0.5 if ext == ".blend" else 0.95))
         # Every output goes to a temporary file beside it; all are renamed into place
         # only when all were written, so a failure or an interrupt replaces none.
@@ -115,6 +122,18 @@ def run(args) -> int:
           f"{len(dance.sections)} sections, seed {dance.seed}, {_energy_text(dance)}, "
           f"model {dance.model}; took {seconds:.1f} s")
     return 0
+
+
+def _family_options(args) -> dict:
+    """The family options given (``--library``, ``--fragment-seconds``, ``--no-repeat-seconds``); a library folder
+    that is not one is said before any work."""
+    options = {"library": args.library, "fragment_seconds": args.fragment_seconds,
+               "no_repeat_seconds": args.no_repeat_seconds}
+    if args.library:
+        from ..core.library import MotionLibrary
+
+        MotionLibrary.open(args.library)
+    return {k: v for k, v in options.items() if v is not None}
 
 
 def _energy(args):

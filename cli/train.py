@@ -84,7 +84,10 @@ def run(args: argparse.Namespace) -> int:
     print(f"wrote {result['weights']} ({result['steps']} steps, {result['seconds']:.0f} s, "
           f"{result['seconds_per_step']:.3f} s/step on {result['device']})")
     print("final train losses: " + ", ".join(f"{k} {v:.4f}" for k, v in tr.items()))
-    print(f"final val L1: {result['final_val_l1']:.4f}")
+    if "final_val_name" in result:  # a family whose validation is not an L1 (DanceIt: the matching loss)
+        print(f"final val {result['final_val_name']}: {result['final_val_loss']:.4f}")
+    else:
+        print(f"final val L1: {result['final_val_l1']:.4f}")
     return 0
 
 

@@ -140,6 +140,9 @@ def apply_dance(dance, arm_obj, scene, *, frame_start=None, key_mode: str = "bea
             frame_start=f_start, scene_fps=fps)
         undo.append(undo_markers)
 
+        if dance.sources and frame_range is None:  # where each move came from, on the action it keys
+            set_sources(bpy.data.actions[keys.action_name], dance, f_start, fps)
+
         # The map used is kept on the rig as editable JSON: the next Generate
         # reads it back (bone_map_for), hand edits included.
         old_map = arm_obj.get(bonemaps.PROPERTY)
@@ -179,6 +182,23 @@ def apply_dance(dance, arm_obj, scene, *, frame_start=None, key_mode: str = "bea
         "markers": n_markers,
         "timings": timings,
     }
+
+
+SOURCES_PROPERTY = "choreo_sources"
+
+
+def set_sources(action, dance, f_start: float, fps: float) -> None:
+    """Write ``dance.sources`` (a library dance's provenance) on ``action`` as the JSON custom
+    property "choreo_sources": per fragment the scene frames and bars it fills and the
+    source (name, library id) and seconds of the move there."""
+    import json
+
+    rows = [{"frames": [round(f_start + (p["song_start_s"] - dance.audio_start) * fps, 2),
+                        round(f_start + (p["song_end_s"] - dance.audio_start) * fps, 2)],
+             "bars": p.get("bars", []), "source": p["source"], "source_id": p.get("source_id", ""),
+             "source_seconds": [p["source_start_s"], p["source_end_s"]],
+             "mirrored": bool(p.get("mirrored", False))} for p in dance.sources]
+    action[SOURCES_PROPERTY] = json.dumps(rows)
 
 
 def _restore_property(obj, key: str, value) -> None:

@@ -37,9 +37,11 @@ def _isolated_cache(tmp_path_factory):
     """Keep feature caches out of the user's home during tests. Session-wide: a
     module- or session-scoped fixture (a corpus build) is set up before any
     function-scoped one, and would otherwise read and fill ~/.cache/choreo —
-    entries another numpy computed (their last bits differ between 1.26 and 2.x)."""
+    entries another numpy computed (their last bits differ between 1.26 and 2.x).
+    The default motion library, too, is a fresh folder, never ~/.local/share/choreo."""
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("CHOREO_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "cache"))
+        mp.setenv("CHOREO_LIBRARY", str(tmp_path_factory.getbasetemp() / "default_library"))
         yield
 
 

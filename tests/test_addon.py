@@ -585,13 +585,14 @@ def test_turn_travel_and_stage_reach_the_dance(files):
 
 
 def test_the_model_menu_offers_each_shipped_family_and_uses_it(files):
-    """Model lists Ren et al. (the default), Dance Revolution and a weights file, each with
-    what it is good at; picking Dance Revolution dances with its weights."""
+    """Model lists Ren et al. (the default), DanceIt, Dance Revolution and a weights file, each
+    with what it is good at; picking Dance Revolution dances with its weights."""
     from choreo.core.generation.families import get_family
 
     prop = bpy.context.scene.choreo.bl_rna.properties["model"]
     items = {i.identifier: (i.name, i.description) for i in prop.enum_items}
-    assert list(items) == ["DEFAULT", "DANCEREVOLUTION", "FILE"]
+    assert list(items) == ["DEFAULT", "DANCEIT", "DANCEREVOLUTION", "FILE"]
+    assert items["DANCEIT"] == ("DanceIt (motion library)", get_family("danceit").description)
     assert items["DANCEREVOLUTION"] == ("Dance Revolution", get_family("dancerevolution").description)
     assert items["DEFAULT"][1].startswith(get_family("ren").description)
 

@@ -16,7 +16,8 @@ from choreo.core.audio.features import COLUMNS
 from choreo.core.errors import ChoreoInputError
 from choreo.core.generation import all_families, family_of, generate_from_samples
 from choreo.core.generation.families import load_file
-from choreo.core.generation.families.dancerevolution import DRGenerator, song_features
+from choreo.core.generation.families.dancerevolution import DRGenerator
+from choreo.core.generation.song import song_features
 from choreo.core.generation.families.dancerevolution.random_init import random_tensors, save_random_weights
 from choreo.core.generation.families.dancerevolution.runtime import DRRuntime, expected_shapes
 from choreo.core.generation.pipeline import generate_keypoints

@@ -231,6 +231,15 @@ out["runs"]["mannequin_again"] = generate("mannequin_again")  # the first action
 out["mapped"] = {"mannequin": mapped_bones(out["runs"]["mannequin"]["armature"])}
 bpy.context.scene.choreo.model = "DANCEREVOLUTION"       # the other shipped family, from the model menu
 out["runs"]["dancerevolution"] = generate("dancerevolution")
+bpy.context.scene.choreo.model = "DANCEIT"               # DanceIt: the shipped moves, the default library
+out["runs"]["danceit"] = generate("danceit")
+act = bpy.context.scene.choreo.target.animation_data.action
+out["danceit_sources"] = json.loads(act["choreo_sources"]) if "choreo_sources" in act else None
+bpy.context.scene.choreo.library = os.path.join(os.path.dirname(zip_path), "my_library")
+step("Add Action to Library")                            # the animator's moves into their own library
+out["add_to_library"] = sorted(bpy.ops.choreo.add_action_to_library())
+out["my_library"] = sorted(os.listdir(os.path.join(os.path.dirname(zip_path), "my_library", "sources")))
+bpy.context.scene.choreo.library = ""
 bpy.context.scene.choreo.model = "DEFAULT"
 testrigs = importlib.import_module(name + ".rigs.testrigs")
 rig = testrigs.build_mixamo_rig()                        # (b) a Mixamo-named rig
@@ -309,8 +318,8 @@ def test_zip_carries_only_weights_the_addon_can_use(extension_zip, capsys):
     size = extension_zip.stat().st_size
     with capsys.disabled():
         print(f"\n{extension_zip.name}: {size / 1e6:.2f} MB ({size} bytes), {len(names)} files")
-    # the code and three networks: Ren's default (3.1 MB), Dance Revolution (5.4 MB; float32 compresses
-    # little) and the beat tracker's (0.4 MB)
+    # the code and four networks: Ren's default (3.1 MB), Dance Revolution (5.4 MB; float32 compresses
+    # little), the beat tracker's (0.4 MB) and DanceIt's MatchNet (0.7 MB), and DanceIt's shipped moves (1.1 MB)
     assert size < 12e6, size
 
 
@@ -386,6 +395,11 @@ def check_result(res: dict, user: Path) -> None:
     assert runs["mixamo"]["armature"] == "Mixamo Rig"
     dr = runs["dancerevolution"]  # Dance Revolution, chosen in the model menu, onto the same mannequin
     assert dr["armature"] == first["armature"] and dr["action"] not in (first["action"], again["action"])
+    # DanceIt from the model menu: moves of the shipped library, each recorded on the action
+    assert runs["danceit"]["armature"] == first["armature"], runs["danceit"]
+    src = res["danceit_sources"]
+    assert src and all(r["source"].startswith("005_") and len(r["frames"]) == 2 for r in src), src
+    assert res["add_to_library"] == ["FINISHED"] and res["my_library"] == ["s0001.npz"], res["my_library"]
     ed = res["edits"]
     assert ed["fill"] == ["FINISHED"] and ed["locked"] == ["FINISHED"] and ed["mirror"] == ["FINISHED"], ed
     assert abs(abs(sum(a * b for a, b in zip(ed["fill_pose"], (0.8, 0.6, 0.0, 0.0)))) - 1) < 1e-5, ed["fill_pose"]

@@ -198,7 +198,7 @@ def test_bad_configs_are_one_clear_line(tiny, tmp_path, capsys):
         err = capsys.readouterr().err.strip()
         assert err.count("\n") == 0 and name in err and "Traceback" not in err, err
     assert "stepz" in _err(tmp_path, "key.json", capsys) and "painting" in _err(tmp_path, "task.json", capsys)
-    assert "unknown generator family 'painting' (known: dancerevolution, ren)" in _err(tmp_path, "family.json", capsys)
+    assert "unknown generator family 'painting' (known: danceit, dancerevolution, ren)" in _err(tmp_path, "family.json", capsys)
     with pytest.raises(ChoreoInputError, match="corpus file not found"):
         train_generator(tiny_config(tiny, corpus=str(tmp_path / "none.npz")), tmp_path / "o", device="cpu")
     with pytest.raises(ChoreoInputError, match="no checkpoint"):

@@ -64,8 +64,9 @@ def motion_energy(motion: Motion, sigma_s: float = 0.05) -> np.ndarray:
 
 
 def kinematic_beats(motion: Motion, sigma_s: float = 0.05, min_separation_s: float = 0.25,
-                    min_prominence: float = 0.15) -> np.ndarray:
-    """Times (s) of the kinematic beats of ``motion``: prominent minima of joint speed.
+                    min_prominence: float = 0.15, peaks: bool = False) -> np.ndarray:
+    """Times (s) of the kinematic beats of ``motion``: prominent minima of joint speed
+    (``peaks``: maxima instead, DanceIt's pose beats of eq. 14 — the largest movement).
 
     Parameters
     ----------
@@ -85,7 +86,7 @@ def kinematic_beats(motion: Motion, sigma_s: float = 0.05, min_separation_s: flo
     if len(speed) < 3:
         return np.zeros(0)
     scale = max(float(np.median(speed)), 1e-6)
-    idx, _ = find_peaks(-speed, distance=max(1, int(round(min_separation_s * motion.fps))),
+    idx, _ = find_peaks(speed if peaks else -speed, distance=max(1, int(round(min_separation_s * motion.fps))),
                         prominence=min_prominence * scale)
     return idx / motion.fps
 

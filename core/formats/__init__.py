@@ -5,7 +5,13 @@
 ======================  =========================================  ==========
 extension               contents                                   read/write
 ======================  =========================================  ==========
-``.bvh``                SMPL-24 or CC_Base hierarchy               both
+``.bvh``                any human skeleton (read): SMPL-24,        both
+                        CC_Base, CMU/Truebones, Bandai-Namco,
+                        Mixamo, Rokoko, Xsens MVN, Perception
+                        Neuron, OptiTrack, Biped, HumanIK names
+                        or unknown names by shape; any unit and
+                        up axis (docs/retarget.md). Written:
+                        SMPL-24, metres, y up
 ``.npz``                Choreo interchange (:mod:`.npz`)           both
 ``.pkl``                AIST++ keypoints3d or motions              read
 ======================  =========================================  ==========

@@ -1,4 +1,10 @@
-"""BVH reading (with forward kinematics) and writing on the SMPL-24 hierarchy.
+"""BVH reading (with forward kinematics) onto SMPL-24, and writing.
+
+Any human skeleton is read: its joints are matched to SMPL-24 by
+:mod:`..bonemap` (names, else shape), the up axis comes from the rest
+skeleton and the unit from its height (:func:`bvh_to_smpl24`). Files are
+written on the SMPL-24 hierarchy (:func:`write_bvh`) or, for tests, on any
+named hierarchy (:func:`write_skeleton_bvh`).
 
 Conventions, checked against Blender's own importer (``io_anim_bvh``):
 
@@ -10,9 +16,9 @@ Conventions, checked against Blender's own importer (``io_anim_bvh``):
   channels``. Blender instead treats root translation channels as absolute
   positions (it subtracts the OFFSET); the two agree when the root OFFSET is
   zero, which is how :func:`write_bvh` writes files.
-* BVH files are y up. Choreo is z up: ``(x, y, z)_zup = (x, -z, y)_yup``, the
-  same conversion as Blender's importer defaults (axis_forward='-Z',
-  axis_up='Y').
+* BVH files are usually y up. Choreo is z up: ``(x, y, z)_zup = (x, -z, y)_yup``,
+  the same conversion as Blender's importer defaults (axis_forward='-Z',
+  axis_up='Y'); files with another up axis are turned likewise (:func:`to_zup`).
 
 :func:`write_bvh` writes metres, y up, so Blender's importer with its defaults
 (global_scale=1, axis_forward='-Z', axis_up='Y') gives back the motion in
@@ -28,6 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import bonemap
 from .. import skeleton as sk
 from .. import skeleton_maps as smaps
 from ..errors import ChoreoInputError
@@ -164,13 +171,17 @@ def read_bvh(path: str | os.PathLike) -> BVH:
                 raise ChoreoInputError(path, f"line {line}: a second ROOT (only one skeleton is supported)")
             if key == "JOINT" and not stack:
                 raise ChoreoInputError(path, f"line {line}: JOINT outside any ROOT")
-            name, _ = expect(pos + 1, "a joint name")
+            # The name is the rest of the line: 3ds Max writes "JOINT Bip01 L Thigh".
+            end = pos + 1
+            while end < n and toks[end][1] == line and toks[end][0] != "{":
+                end += 1
+            name = " ".join(t for t, _ in toks[pos + 1:end]) if end > pos + 1 else expect(pos + 1, "a joint name")[0]
             names.append(name)
             parents.append(stack[-1] if stack else -1)
             offsets.append([0.0, 0.0, 0.0])
             channels.append([])
             pending = ("joint", line)
-            pos += 2
+            pos = max(end, pos + 2)
         elif key == "END":
             site, _ = expect(pos + 1, "'Site'")
             if site.upper() != "SITE" or not stack or stack[-1] < 0:
@@ -344,17 +355,53 @@ def zup_to_yup(points: np.ndarray) -> np.ndarray:
 
 # -- to Motion -------------------------------------------------------------
 
-def _guess_scale(bvh: BVH) -> float:
-    """Metres per file unit from the rest skeleton's size.
+#: Metres per file unit of the units a BVH may be written in.
+UNITS = {"m": 1.0, "dm": 0.1, "cm": 0.01, "in": 0.0254, "mm": 0.001}
+# Choreo's z-up coordinates from a file's, per up axis: out[i] = sign[i] * p[perm[i]]
+# (a proper rotation; +y is Blender's BVH import default, yup_to_zup).
+_TO_ZUP = {"+y": ((0, 2, 1), (1, -1, 1)), "-y": ((0, 2, 1), (1, 1, -1)),
+           "+z": ((0, 1, 2), (1, 1, 1)), "-z": ((0, 1, 2), (1, -1, -1)),
+           "+x": ((2, 1, 0), (-1, 1, 1)), "-x": ((2, 1, 0), (1, 1, -1))}
 
-    A person is 1-2.5 m tall; a rest skeleton spanning more than 10 units is
-    taken as centimetres, anything smaller as metres.
-    """
+
+def rest_positions(bvh: BVH) -> np.ndarray:
+    """Joint positions (J, 3) of the rest skeleton (all channels zero), file units and axes."""
     rest = np.zeros((len(bvh.names), 3))
     for j, p in enumerate(bvh.parents):
         rest[j] = bvh.offsets[j] + (rest[p] if p >= 0 else 0.0)
-    span = float(np.ptp(rest, axis=0).max())
-    return 0.01 if span > 10.0 else 1.0
+    return rest
+
+
+def _chain_height(joints: np.ndarray) -> float:
+    """Head -> spine -> pelvis -> hip -> knee -> ankle along the bones of an SMPL-24
+    skeleton (24, 3), legs averaged: a standing height that ignores the pose."""
+    ix = sk.JOINT_INDEX
+    def along(chain):  # noqa: E306
+        return sum(float(np.linalg.norm(joints[ix[a]] - joints[ix[b]])) for a, b in zip(chain, chain[1:]))
+    trunk = along(("head", "neck", "spine3", "spine2", "spine1", "pelvis"))
+    return trunk + 0.5 * sum(along(("pelvis", f"{s}_hip", f"{s}_knee", f"{s}_ankle")) for s in "lr")
+
+
+def _guess_scale(rest: np.ndarray) -> float:
+    """Metres per file unit: the unit of :data:`UNITS` that makes the rest skeleton
+    (SMPL-24, file units) closest to the SMPL template's height, on a log scale."""
+    ratio = _chain_height(rest) / _chain_height(smaps.smpl_rest_joints())
+    return min(UNITS.values(), key=lambda u: abs(math.log(max(ratio * u, 1e-12))))
+
+
+def up_axis(rest: np.ndarray) -> str:
+    """The file axis nearest the pelvis -> head direction of a rest SMPL-24 skeleton: "+y", "-z", ..."""
+    d = rest[sk.JOINT_INDEX["head"]] - rest[sk.JOINT_INDEX["pelvis"]]
+    k = int(np.argmax(np.abs(d)))
+    return ("+" if d[k] >= 0 else "-") + "xyz"[k]
+
+
+def to_zup(points: np.ndarray, up: str) -> np.ndarray:
+    """Points of a file whose up axis is ``up`` ("+y", ...) in Choreo's z-up axes;
+    "+y" is :func:`yup_to_zup` (a y-up file faces +z, so the body faces -y)."""
+    perm, sign = _TO_ZUP[up]
+    p = np.asarray(points)
+    return np.stack([sign[i] * p[..., perm[i]] for i in range(3)], axis=-1)
 
 
 def _skeleton_source(names: list[str]) -> str | None:
@@ -363,6 +410,35 @@ def _skeleton_source(names: list[str]) -> str | None:
         if set(smaps.SOURCES[src].joint_names) <= have:
             return src
     return None
+
+
+def skeleton_weights(bvh: BVH, path=None) -> tuple[np.ndarray, str]:
+    """Weights (24, J) placing SMPL-24 on a BVH's joints, and how they were found.
+
+    SMPL-24 and CC_Base use their :mod:`.skeleton_maps` tables; any other
+    skeleton is mapped by joint names (:func:`..bonemap.match_names`), else by
+    its tree and rest pose (:func:`..bonemap.match_geometry`, kind "geometry").
+
+    Raises
+    ------
+    ChoreoInputError
+        Naming the core SMPL joints neither way could place.
+    """
+    src = _skeleton_source(bvh.names)
+    if src is not None:
+        w = np.zeros((sk.NUM_JOINTS, len(bvh.names)))
+        w[:, smaps.source_indices(src, bvh.names)] = smaps.SOURCES[src].weights
+        return w, src
+    kind, j2b = bonemap.match_names(bvh.names, bvh.parents)
+    missing = bonemap.core_missing(j2b)
+    if missing:
+        geo = bonemap.match_geometry(bvh.names, bvh.parents, rest_positions(bvh))
+        if bonemap.core_missing(geo):
+            shown = ", ".join(bvh.names[:24]) + (f", ... ({len(bvh.names)} in all)" if len(bvh.names) > 24 else "")
+            raise ChoreoInputError(path, f"unknown skeleton: could not place {', '.join(missing)} "
+                                         f"(joints found: {shown})")
+        kind, j2b = "geometry", geo
+    return bonemap.position_weights(bvh.names, j2b)[0], kind
 
 
 def is_tpose(joints: np.ndarray) -> bool:
@@ -399,15 +475,18 @@ def leading_tpose(joints: np.ndarray) -> bool:
 
 
 def bvh_to_smpl24(bvh: BVH, scale: float | None = None, path=None) -> np.ndarray:
-    """SMPL-24 joint positions (F, 24, 3) in metres, z up, from a parsed BVH."""
-    src = _skeleton_source(bvh.names)
-    if src is None:
-        raise ChoreoInputError(path, "unknown skeleton: expected SMPL-24 joint names (pelvis, l_hip, ...) "
-                                     "or the Reallusion CC_Base rig")
+    """SMPL-24 joint positions (F, 24, 3) in metres, z up, from a parsed BVH.
+
+    The skeleton is mapped by :func:`skeleton_weights`; the up axis is read
+    from the rest skeleton (:func:`up_axis`) and the unit guessed from its
+    height (:func:`_guess_scale`) unless ``scale`` (metres per unit) is given.
+    """
+    w, _ = skeleton_weights(bvh, path)
+    rest = w @ rest_positions(bvh)
+    scale = _guess_scale(rest) if scale is None else float(scale)
+    used = np.flatnonzero(w.any(axis=0))
     pos, _ = forward_kinematics(bvh)
-    pos = pos[:, smaps.source_indices(src, bvh.names)]
-    scale = _guess_scale(bvh) if scale is None else float(scale)
-    return yup_to_zup(smaps.to_smpl24(pos, src)) * scale
+    return to_zup(np.einsum("sj,...jd->...sd", w[:, used], pos[:, used]), up_axis(rest)) * scale
 
 
 def load_bvh_motion(path: str | os.PathLike, scale: float | None = None,
@@ -417,11 +496,13 @@ def load_bvh_motion(path: str | os.PathLike, scale: float | None = None,
     Parameters
     ----------
     path : str or path-like
-        A BVH on the SMPL-24 hierarchy (e.g. written by :func:`write_bvh`) or
-        on Reallusion's CC_Base rig (the CMU set in ../shared/data).
+        A BVH of any human skeleton: SMPL-24 (e.g. written by :func:`write_bvh`),
+        Reallusion's CC_Base rig (the CMU set in ../shared/data), the mocap
+        naming schemes :mod:`..bonemap` knows, or unknown names mapped by shape;
+        y up or any other axis.
     scale : float, optional
-        Metres per file unit; guessed from the skeleton's size when None
-        (centimetres if the rest skeleton spans more than 10 units).
+        Metres per file unit; when None, the unit (m, dm, cm, in, mm) giving
+        a plausible standing height.
     drop_tpose : bool, optional
         Drop frame 0 when it is a prepended T-pose. None detects it
         (:func:`leading_tpose`); True/False force it.
@@ -512,52 +593,64 @@ def rest_offsets(joints: np.ndarray) -> np.ndarray:
     return out
 
 
-def solve_rotations(joints: np.ndarray, offsets: np.ndarray) -> np.ndarray:
-    """Local rotations (T, 24, 3, 3) that pose a rest skeleton onto ``joints``.
+def _children(parents) -> dict[int, list[int]]:
+    return {j: [c for c in range(len(parents)) if parents[c] == j] for j in range(len(parents))}
+
+
+def solve_rotations(joints: np.ndarray, offsets: np.ndarray, parents=sk.PARENTS) -> np.ndarray:
+    """Local rotations (T, J, 3, 3) that pose a rest skeleton onto ``joints``.
 
     Parameters
     ----------
-    joints : np.ndarray, shape (T, 24, 3)
-        Target positions.
-    offsets : np.ndarray, shape (24, 3)
+    joints : np.ndarray, shape (T, J, 3)
+        Target positions; a joint whose targets are NaN has none (finger,
+        twist and end joints just follow their parent).
+    offsets : np.ndarray, shape (J, 3)
         Rest offset of each joint from its parent, same axes.
+    parents : sequence of int
+        Parent of each joint (parents first), SMPL-24's by default.
 
-    Each joint with one child gets the swing that turns the child's rest
-    offset onto the posed bone, in the parent's posed frame (no twist). Joints
-    with several children (pelvis, spine3) get the best-fit rotation of all
+    Each joint with one targeted child gets the swing that turns the child's
+    rest offset onto the posed bone, in the parent's posed frame (no twist).
+    Joints with several (pelvis, spine3) get the best-fit rotation of all
     their children's offsets, exact when the children keep their rest layout.
-    Leaf joints keep the identity.
+    Other joints keep the identity.
     """
-    T = joints.shape[0]
-    children = {j: [c for c in range(sk.NUM_JOINTS) if sk.PARENTS[c] == j] for j in range(sk.NUM_JOINTS)}
-    glob = np.empty((T, sk.NUM_JOINTS, 3, 3))
-    local = np.broadcast_to(np.eye(3), (T, sk.NUM_JOINTS, 3, 3)).copy()
-    for j in range(sk.NUM_JOINTS):
-        p = sk.PARENTS[j]
+    T, J = joints.shape[0], len(parents)
+    children = _children(parents)
+    aimed = np.isfinite(joints).all(axis=(0, 2))
+    at = np.array(joints, dtype=np.float64)     # targets, or where FK puts untargeted joints
+    glob = np.empty((T, J, 3, 3))
+    local = np.broadcast_to(np.eye(3), (T, J, 3, 3)).copy()
+    for j in range(J):
+        p = parents[j]
         gp = np.broadcast_to(np.eye(3), (T, 3, 3)) if p < 0 else glob[:, p]
-        kids = children[j]
+        if not aimed[j]:
+            at[:, j] = (0.0 if p < 0 else at[:, p]) + gp @ offsets[j]
+        kids = [c for c in children[j] if aimed[c]]
         if len(kids) == 1:
             c = kids[0]
-            d = np.einsum("tji,tj->ti", gp, joints[:, c] - joints[:, j])
+            d = np.einsum("tji,tj->ti", gp, at[:, c] - at[:, j])
             local[:, j] = rotation_between(offsets[c], d)
         elif kids:
-            g = best_rotation(offsets[kids], joints[:, kids] - joints[:, j:j + 1])
+            g = best_rotation(offsets[kids], at[:, kids] - at[:, j:j + 1])
             local[:, j] = np.swapaxes(gp, -1, -2) @ g
         glob[:, j] = gp @ local[:, j]
     return local
 
 
-def _hierarchy_text(offsets_yup: np.ndarray, end_sites: dict[int, np.ndarray]) -> list[str]:
-    children = {j: [c for c in range(sk.NUM_JOINTS) if sk.PARENTS[c] == j] for j in range(sk.NUM_JOINTS)}
+def _hierarchy_text(names, parents, offsets: np.ndarray, end_sites: dict[int, np.ndarray],
+                    moving=(0,)) -> list[str]:
+    children = _children(parents)
     out = ["HIERARCHY"]
 
     def emit(j: int, depth: int) -> None:
         ind = "\t" * depth
-        out.append(f"{ind}{'ROOT' if j == 0 else 'JOINT'} {sk.JOINT_NAMES[j]}")
+        out.append(f"{ind}{'ROOT' if parents[j] < 0 else 'JOINT'} {names[j]}")
         out.append(ind + "{")
-        o = offsets_yup[j]
+        o = offsets[j]
         out.append(f"{ind}\tOFFSET {o[0]:.6f} {o[1]:.6f} {o[2]:.6f}")
-        if j == 0:
+        if j in moving:
             out.append(f"{ind}\tCHANNELS 6 Xposition Yposition Zposition Zrotation Yrotation Xrotation")
         else:
             out.append(f"{ind}\tCHANNELS 3 Zrotation Yrotation Xrotation")
@@ -572,14 +665,59 @@ def _hierarchy_text(offsets_yup: np.ndarray, end_sites: dict[int, np.ndarray]) -
     return out
 
 
-def _dfs_order() -> list[int]:
-    children = {j: [c for c in range(sk.NUM_JOINTS) if sk.PARENTS[c] == j] for j in range(sk.NUM_JOINTS)}
+def _dfs_order(parents) -> list[int]:
+    children = _children(parents)
     order, stack = [], [0]
     while stack:
         j = stack.pop()
         order.append(j)
         stack.extend(reversed(children[j]))
     return order
+
+
+def _write_text(path, lines: list[str], data: np.ndarray, num_frames: int, fps: float) -> None:
+    lines = lines + ["MOTION", f"Frames: {num_frames}", f"Frame Time: {1.0 / fps:.8f}"]
+    fmt = " ".join(["%.6f"] * data.shape[1])
+    body = "\n".join(fmt % tuple(row) for row in data)
+    with atomic_path(path) as tmp, open(tmp, "w", encoding="ascii") as f:
+        f.write("\n".join(lines) + "\n" + body + "\n")
+
+
+def write_skeleton_bvh(path: str | os.PathLike, names, parents, offsets: np.ndarray,
+                       targets: np.ndarray, fps: float, moving=(0,)) -> None:
+    """Write a motion on any named hierarchy as BVH, e.g. to test importers.
+
+    Parameters
+    ----------
+    names, parents : sequences
+        Joint names and parent indices (-1 for the root, parents first).
+    offsets : np.ndarray, shape (J, 3)
+        Rest OFFSETs, in the file's units and axes (any up axis). A moving
+        joint's OFFSET is where its translation channels start from.
+    targets : np.ndarray, shape (T, J, 3)
+        Joint positions per frame, same units and axes; NaN for joints without
+        a target (they follow their parent, see :func:`solve_rotations`).
+    moving : sequence of int
+        Joints with translation channels (the root, plus e.g. the hips under a
+        fixed "Reference" root); their targets are needed.
+    """
+    targets = np.asarray(targets, dtype=np.float64)
+    local = solve_rotations(targets, offsets, parents)
+    glob = np.empty_like(local)
+    for j, p in enumerate(parents):
+        glob[:, j] = local[:, j] if p < 0 else glob[:, p] @ local[:, j]
+    cols = []
+    for j in _dfs_order(parents):
+        if j in moving:
+            p = parents[j]
+            rel = targets[:, j] - (0.0 if p < 0 else targets[:, p])
+            rel = rel if p < 0 else np.einsum("tji,tj->ti", glob[:, p], rel)
+            cols.append(rel - offsets[j])
+        cols.append(euler_zyx(local[:, j]))
+    children = _children(parents)
+    end_sites = {j: np.zeros(3) for j in range(len(parents)) if not children[j]}
+    lines = _hierarchy_text(names, parents, offsets, end_sites, moving)
+    _write_text(path, lines, np.concatenate(cols, axis=1), len(targets), fps)
 
 
 def write_bvh(motion: Motion, path: str | os.PathLike) -> None:
@@ -608,12 +746,6 @@ def write_bvh(motion: Motion, path: str | os.PathLike) -> None:
         if j not in sk.PARENTS:
             d = _unit(tmpl[j])[0]
             end_sites[j] = d * max(0.3 * np.linalg.norm(offsets[j]), 0.05)
-    order = _dfs_order()
-    cols = [jy[:, 0]] + [euler_zyx(local[:, j]) for j in order]
-    data = np.concatenate(cols, axis=1)
-    lines = _hierarchy_text(offsets, end_sites)
-    lines += ["MOTION", f"Frames: {motion.num_frames}", f"Frame Time: {1.0 / motion.fps:.8f}"]
-    fmt = " ".join(["%.6f"] * data.shape[1])
-    body = "\n".join(fmt % tuple(row) for row in data)
-    with atomic_path(path) as tmp, open(tmp, "w", encoding="ascii") as f:
-        f.write("\n".join(lines) + "\n" + body + "\n")
+    cols = [jy[:, 0]] + [euler_zyx(local[:, j]) for j in _dfs_order(sk.PARENTS)]
+    lines = _hierarchy_text(sk.JOINT_NAMES, sk.PARENTS, offsets, end_sites)
+    _write_text(path, lines, np.concatenate(cols, axis=1), motion.num_frames, motion.fps)

@@ -13,6 +13,7 @@ older readers ignore them.
 
 from __future__ import annotations
 
+import json
 import os
 import zipfile
 from dataclasses import dataclass
@@ -30,7 +31,7 @@ _EXTRA = ("beats", "downbeats", "sections", "audio_path", "audio_start", "tempo"
           "energy", "dance_version")
 #: Written only when the dance was made with an :class:`EnergyCurve`, and when its
 #: sections are labelled (older files have neither).
-OPTIONAL = ("energy_times", "energy_values", "section_labels")
+OPTIONAL = ("energy_times", "energy_values", "section_labels", "sources_json")
 
 
 @dataclass(kw_only=True)
@@ -59,6 +60,11 @@ class DanceMusic:
     section_labels : tuple of str
         One label per section, equal for sections that sound alike (A, B, A, …);
         empty when unknown (then they read A, B, C… in order).
+    sources : tuple of dict
+        For a dance assembled from a motion library (DanceIt): which source and moment
+        fills which part of the song, one dict per fragment (``song_start_s``,
+        ``song_end_s`` in file seconds, ``bars``, ``source``, ``source_id``,
+        ``source_start_s``, ``source_end_s``, …); empty for a network's dance.
     """
 
     beats: np.ndarray
@@ -72,6 +78,7 @@ class DanceMusic:
     energy: float
     energy_curve: EnergyCurve | None = None
     section_labels: tuple[str, ...] = ()
+    sources: tuple[dict, ...] = ()
 
 
 @dataclass
@@ -103,6 +110,8 @@ def music_arrays(dance: DanceMusic) -> dict[str, np.ndarray]:
                                           energy_values=np.asarray(curve.values, np.float64))
     if dance.section_labels:
         extra["section_labels"] = np.array(list(dance.section_labels), dtype=str)
+    if dance.sources:
+        extra["sources_json"] = np.array(json.dumps(list(dance.sources)), dtype=str)
     return dict(extra, beats=np.asarray(dance.beats, np.float64),
                 downbeats=np.asarray(dance.downbeats, np.float64), sections=np.asarray(dance.sections, np.float64),
                 audio_path=np.array(dance.audio_path or "", dtype=str),
@@ -132,6 +141,14 @@ def music_fields(data: dict, path) -> dict:
         if len(labels) != len(out["sections"]) or not all(labels):
             raise ChoreoInputError(path, f"section_labels: {len(labels)} labels for {len(out['sections'])} sections")
         out["section_labels"] = labels
+    if "sources_json" in data:
+        try:
+            sources = json.loads(str(data["sources_json"]))
+            if not (isinstance(sources, list) and all(isinstance(d, dict) for d in sources)):
+                raise ValueError("not a list of records")
+        except ValueError as e:
+            raise ChoreoInputError(path, f"sources_json is not a list of fragment records ({e})") from None
+        out["sources"] = tuple(sources)
     return dict(out, audio_path=str(data["audio_path"]) or None, audio_start=float(data["audio_start"]),
                 tempo=float(data["tempo"]), model=str(data["model"]), seed=int(data["seed"]),
                 energy=float(data["energy"]))

@@ -82,12 +82,16 @@ def resolve_weights(weights: str | os.PathLike | None) -> tuple[Path, str]:
     return p, str(weights)
 
 
-def load_generator(weights: str | os.PathLike | None = None) -> tuple[Generator, str]:
+def load_generator(weights: str | os.PathLike | None = None, options: dict | None = None) -> tuple[Generator, str]:
     """The generator for ``weights`` (see :func:`resolve_weights`), loaded by its
     family (:func:`~.families.load_file`), and its model name; cached by resolved
     path and sha256, so repeated calls read the file once (and a changed file is
-    reloaded and re-checked)."""
+    reloaded and re-checked). ``options`` are the family's own settings (e.g.
+    DanceIt's ``library``), given to its ``with_options``; a family without any refuses them."""
     from ..models.weights import sha256_file
+
+    if hasattr(weights, "generate"):  # already loaded
+        return with_options(weights, options, weights.name), str(weights.name)
 
     path, name = resolve_weights(weights)
     if not path.is_file():
@@ -99,7 +103,18 @@ def load_generator(weights: str | os.PathLike | None = None) -> tuple[Generator,
         if len(_CACHE) >= _CACHE_SIZE:
             _CACHE.pop(next(iter(_CACHE)))
         _CACHE[key] = rt
-    return rt, name
+    return with_options(rt, options, name), name
+
+
+def with_options(gen: Generator, options: dict | None, name) -> Generator:
+    """``gen`` with its family's ``options`` set (none: ``gen`` itself)."""
+    options = {k: v for k, v in (options or {}).items() if v is not None}
+    if not options:
+        return gen
+    if not hasattr(gen, "with_options"):
+        raise ChoreoInputError(name, f"a {gen.family} generator takes no options "
+                                     f"({', '.join(sorted(options))} are for other families, e.g. danceit)")
+    return gen.with_options(**options)
 
 
 def family_of(weights=None) -> Family:
@@ -167,7 +182,8 @@ def _grid(beat_grid):
 
 def generate_dance(audio: str | os.PathLike, *, weights=None, seed: int = 0, energy: float | EnergyCurve = 1.0,
                    start: float | None = None, end: float | None = None, beat_grid=None,
-                   stage: StagePlan | None = None, progress: ProgressFn | None = None) -> Dance:
+                   stage: StagePlan | None = None, options: dict | None = None,
+                   progress: ProgressFn | None = None) -> Dance:
     """Generate a dance for an audio file.
 
     Parameters
@@ -193,6 +209,8 @@ def generate_dance(audio: str | os.PathLike, *, weights=None, seed: int = 0, ene
     stage : StagePlan or None
         Turning, travel and stage size (:class:`~choreo.core.cleanup.stage.StagePlan`;
         None = its defaults: half the generated sustained turning and travel, a 4 × 4 m stage).
+    options : dict or None
+        The family's own settings (:func:`load_generator`), e.g. DanceIt's ``library``.
     progress : ProgressFn, optional
 
     Returns
@@ -206,7 +224,7 @@ def generate_dance(audio: str | os.PathLike, *, weights=None, seed: int = 0, ene
         Seed or energy out of range, missing/unreadable/silent audio, NaN
         samples, start/end out of range, missing, corrupt or wrong weights.
     """
-    return _generate_file(audio, SMPL24, weights, seed, energy, start, end, beat_grid, progress, stage)
+    return _generate_file(audio, SMPL24, weights, seed, energy, start, end, beat_grid, progress, stage, options)
 
 
 def generate_pose2d(audio: str | os.PathLike, *, weights=None, seed: int = 0, energy: float | EnergyCurve = 1.0,
@@ -227,13 +245,14 @@ def generate_pose2d(audio: str | os.PathLike, *, weights=None, seed: int = 0, en
     return _generate_file(audio, OPENPOSE18, weights, seed, energy, start, end, beat_grid, progress)
 
 
-def _generate_file(audio, output: str, weights, seed, energy, start, end, beat_grid, progress, stage=None):
+def _generate_file(audio, output: str, weights, seed, energy, start, end, beat_grid, progress, stage=None,
+                   options=None):
     """What generate_dance and generate_pose2d share: seed, energy, weights and grid
     first (fail fast), the part of the file, the grid's part or tracked beats, then the network."""
     seed, energy = check_seed(seed), check_energy(energy)  # before any file is read
     stage = (stage or StagePlan()).checked()
     path = Path(audio)
-    gen, model = load_generator(weights)
+    gen, model = load_generator(weights, options)
     check_output(gen, model, output)
     grid = _grid(beat_grid)
     from ..audio.io import check_audio_file, load_audio
@@ -267,7 +286,7 @@ def check_output(gen: Generator, model: str, output: str) -> None:
 def generate_from_samples(y: np.ndarray, sr: int, *, beats=None, downbeats=None, audio_path: str | None = None,
                           audio_start: float = 0.0, beat_grid=None, weights=None, seed: int = 0,
                           energy: float | EnergyCurve = 1.0, start: float | None = None,
-                          end: float | None = None, stage: StagePlan | None = None,
+                          end: float | None = None, stage: StagePlan | None = None, options: dict | None = None,
                           progress: ProgressFn | None = None) -> Dance:
     """Generate a dance for mono samples ``y`` at ``sr`` Hz (resampled to the
     model's rate when needed).
@@ -287,10 +306,7 @@ def generate_from_samples(y: np.ndarray, sr: int, *, beats=None, downbeats=None,
     """
     seed, energy = check_seed(seed), check_energy(energy)  # before the weights are read
     stage = (stage or StagePlan()).checked()
-    if hasattr(weights, "generate"):
-        gen, model = weights, weights.name
-    else:
-        gen, model = load_generator(weights)
+    gen, model = load_generator(weights, options)  # ``options``: the family's own, as for generate_dance
     name = audio_path or "audio samples"
     start, end = _check_range(name, start, end, np.size(y) / sr if sr > 0 else None)
     return _generate(np.asarray(y), sr, beats=beats, downbeats=downbeats, grid=_grid(beat_grid), start=start,
@@ -377,6 +393,10 @@ def _generate(y, sr, *, beats, downbeats, grid, start, end, name, audio_path, au
                  energy=mean_energy(energy, frame_times),
                  energy_curve=energy if isinstance(energy, EnergyCurve) else None)
     poses, _ = dance_song(gen, analysed, seed=seed, energy=energy, stage=stage, progress=scaled(progress, 0.6, 0.98))
+    if hasattr(gen, "provenance"):  # a family that assembles moves says where each came from
+        t0_part, t1_part = audio_start + a / fps, audio_start + b / fps
+        music["sources"] = tuple(p for p in gen.provenance(analysed, seed=seed, energy=energy)
+                                 if p["song_end_s"] > t0_part and p["song_start_s"] < t1_part)
     report(progress, 1.0, f"done in {time.perf_counter() - t0:.1f} s")
     if output == OPENPOSE18:
         return Dance2D(keypoints=poses, fps=float(fps), **music)

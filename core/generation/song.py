@@ -20,6 +20,7 @@ from functools import cached_property
 import numpy as np
 
 from ..audio.beats import BeatMap
+from ..progress import ProgressFn
 
 _RECENT: dict = {}
 
@@ -130,6 +131,26 @@ class Song:
         if self.grid is not None:
             return np.asarray(self.grid.beats, np.float64)
         return np.asarray(self.beats, np.float64) + self.part[0] / self.fps
+
+    @property
+    def song_downbeats(self) -> np.ndarray:
+        """Downbeat times of the whole of ``samples`` (s from ``samples[0]``), as :attr:`song_beats`."""
+        if self.grid is not None:
+            return np.asarray(self.grid.downbeats, np.float64)
+        return np.asarray(self.downbeats, np.float64) + self.part[0] / self.fps
+
+
+def song_features(song: Song, progress: ProgressFn | None = None) -> np.ndarray:
+    """(n_frames, 438) raw music features of the whole of ``song``'s samples, loudness
+    normalised as in training, the beat column from the song's beats (kept for the next
+    call on the same song and beats)."""
+    from ..audio.features import music_features
+    from ..models.conditioning import normalize_loudness
+
+    beats = song.song_beats  # the whole song's: a part hears the music as the whole song does
+    key = (song.key, float(song.fps), beats.tobytes())
+    return recent("music features", key, lambda: music_features(normalize_loudness(song.samples, song.sr), song.sr,
+                                                                song.fps, beats=beats, progress=progress).values)
 
 
 def conditioning(song: Song, cfg, energy_stats, training: dict | None, *, seed: int, energy,

@@ -95,11 +95,17 @@ def velocity_jumps(motion: Motion) -> np.ndarray:
     return np.linalg.norm(np.diff(v, axis=0), axis=-1).mean(axis=1)
 
 
-def seam_report(motion: Motion, plan: list[tuple[int, int]]) -> dict:
+def seam_report(motion: Motion, plan: list[tuple[int, int]], reach: int = 1) -> dict:
     """Velocity jumps at window joins vs inside windows.
 
     Join frames are those covered by two windows (the crossfades) plus one
-    frame either side; the rest are "inside". Returns p50/p95/max of both and
+    frame either side; where windows abut without overlapping (DanceIt's
+    concatenated fragments), the first frame of the later window plus one frame
+    either side (the two velocity changes a cut makes); ``reach`` frames either side
+    instead of one take in a repair that spreads over a window (DanceIt's spatial
+    alignment: a straight bridge has no jump at the cut, its kinks are at the window's ends).
+    The rest are "inside".
+    Returns p50/p95/max of both and
     ``p95_ratio`` = join p95 / inside p95 and ``max_ratio`` = join max / inside
     max (about 1 or less when the joins are invisible; ``nan`` for a single window).
     """
@@ -109,7 +115,10 @@ def seam_report(motion: Motion, plan: list[tuple[int, int]]) -> dict:
     for a, b in plan:
         cover[a:b] += 1
     join = cover > 1
-    join = join | np.roll(join, 1) | np.roll(join, -1)
+    for (_, stop), (start, _) in zip(plan, plan[1:]):
+        if stop <= start < T:  # abutting (or gapped) windows: a cut at ``start``
+            join[start] = True
+    join = np.convolve(join.astype(np.int64), np.ones(2 * reach + 1, np.int64), mode="same") > 0
     join_j = join[1:T - 1] if T >= 3 else np.zeros(0, bool)
     out: dict = {"windows": len(plan), "join_frames": int(join_j.sum())}
     for name, sel in (("join", join_j), ("inside", ~join_j)):

@@ -88,13 +88,13 @@ def medley_jobs(tracks: Sequence[os.PathLike | str], seconds: float, seeds: Sequ
             for k in range(len(songs)) for sd in seeds]
 
 
-def generate_jobs(weights: str, jobs: Sequence[dict], out_path: str) -> dict:
+def generate_jobs(weights: str, jobs: Sequence[dict], out_path: str, options: dict | None = None) -> dict:
     """Generate every job ``{"audio" (a file or a medley's files), "start", "duration"
-    (None = to the end), "seed"}`` with ``weights``; joints saved to ``out_path`` (.npz,
-    ``m0``, ``m1``, …); returns the cost figures. Runs in the worker process."""
+    (None = to the end), "seed"}`` with ``weights`` (and the family ``options``); joints saved
+    to ``out_path`` (.npz, ``m0``, ``m1``, …); returns the cost figures. Runs in the worker process."""
     from ..generation.pipeline import generate_from_samples, load_generator
 
-    generator, _ = load_generator(weights)
+    generator, _ = load_generator(weights, options)
     rss_loaded = _rss_mb()
     gen_s = wall = 0.0
     arrays, last = {}, (None, None)
@@ -105,12 +105,16 @@ def generate_jobs(weights: str, jobs: Sequence[dict], out_path: str) -> dict:
         y, sr = last[1]
         single = not isinstance(job["audio"], (list, tuple))
         t0 = time.perf_counter()
-        motion = generate_from_samples(y, sr, weights=generator, seed=int(job["seed"]),
-                                       audio_start=float(job["start"]) if single else 0.0,
-                                       audio_path=str(job["audio"]) if single else None).motion
+        dance = generate_from_samples(y, sr, weights=generator, seed=int(job["seed"]),
+                                      audio_start=float(job["start"]) if single else 0.0,
+                                      audio_path=str(job["audio"]) if single else None)
+        motion = dance.motion
         wall += time.perf_counter() - t0
         gen_s += motion.duration
         arrays[f"m{k}"] = motion.joints
+        # a library dance's joins (frames where a fragment starts), for the join figure
+        arrays[f"j{k}"] = np.array([round((p["song_start_s"] - dance.audio_start) * motion.fps)
+                                    for p in dance.sources[1:]], np.int64)
     np.savez(out_path, **arrays)
     return {"generated_s": gen_s, "wall_s": wall, "speed_x_realtime": gen_s / max(wall, 1e-9),
             "rss_loaded_mb": rss_loaded,
@@ -123,12 +127,14 @@ def _peak_mb() -> float:
 
 
 def run_generator(weights: str | os.PathLike, jobs: Sequence[dict], fps: float = 30.0,
-                  timeout: float = 1800) -> tuple[list[Motion], dict]:
+                  timeout: float = 1800, options: dict | None = None) -> tuple[list[Motion], dict]:
     """Run :func:`generate_jobs` in a fresh Python process (clean peak RSS);
-    returns the motions (one per job) and the cost figures."""
+    returns the motions (one per job) and the cost figures, with ``"joins"``: per job the
+    frames where a library dance's fragments meet (empty for a network's dance)."""
     with tempfile.TemporaryDirectory(prefix="choreo_bench_") as tmp:
         spec, out = Path(tmp) / "jobs.json", Path(tmp) / "motions.npz"
-        spec.write_text(json.dumps({"weights": str(weights), "jobs": list(jobs), "out": str(out)}))
+        spec.write_text(json.dumps({"weights": str(weights), "jobs": list(jobs), "out": str(out),
+                                    "options": options or {}}))
         env = {**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1")}
         proc = subprocess.run([sys.executable, "-m", "choreo.core.metrics.longterm", str(spec)],
                               capture_output=True, text=True, timeout=timeout, env=env)
@@ -138,6 +144,7 @@ def run_generator(weights: str | os.PathLike, jobs: Sequence[dict], fps: float =
         stats = json.loads(proc.stdout.strip().splitlines()[-1])
         with np.load(out) as z:
             motions = [Motion(z[f"m{k}"], fps) for k in range(len(jobs))]
+            stats["joins"] = [z[f"j{k}"].tolist() for k in range(len(jobs))]
     return motions, stats
 
 
@@ -252,7 +259,7 @@ def _main(argv=None) -> int:
     ap = argparse.ArgumentParser(description="bench worker: generate jobs with one generator")
     ap.add_argument("spec")
     spec = json.loads(Path(ap.parse_args(argv).spec).read_text())
-    stats = generate_jobs(spec["weights"], spec["jobs"], spec["out"])
+    stats = generate_jobs(spec["weights"], spec["jobs"], spec["out"], spec.get("options"))
     print(json.dumps(stats))
     return 0
 

@@ -60,6 +60,25 @@ def markdown_table(rows: Sequence[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def markdown_danceit_table(rows: Sequence[dict]) -> str:
+    """DanceIt's own forms (its Tables I and II): S_BA, MDD and SDD, the hand and foot
+    moving distribution (% of adjacent-frame displacements per Table II bin, in DanceIt's
+    pixels: 0–20–40–60–80–400 px per 1/30 s, 1 px ≈ 3.2 mm) and, for dances assembled from
+    fragments, the join figure (p95 velocity change at joins / inside, ±1 and ±5 frames)."""
+    bins = ("0–20", "20–40", "40–60", "60–80", "80+")
+    heads = (["S_BA ↑", "MDD-H ↓", "MDD-F ↓", "SDD-H ↓", "SDD-F ↓"] + [f"hand {b}" for b in bins]
+             + [f"foot {b}" for b in bins] + ["join/inside p95 ±1 ↓", "±5 ↓"])
+    lines = ["| method | " + " | ".join(heads) + " |", "|---|" + "---|" * len(heads)]
+    for r in rows:
+        m, d = r["metrics"], r.get("danceit") or {}
+        vals = [_fmt(m.get(k)) for k in ("S_BA", "MDD_hand", "MDD_foot", "SDD_hand", "SDD_foot")]
+        vals += [f"{v:.1f}" for v in d.get("hand_pct", [float("nan")] * 5)]
+        vals += [f"{v:.1f}" for v in d.get("foot_pct", [float("nan")] * 5)]
+        vals += [_fmt(d.get("join_p95_ratio_1")), _fmt(d.get("join_p95_ratio_5"))]
+        lines.append(f"| {r['method']} | " + " | ".join(vals) + " |")
+    return "\n".join(lines) + "\n"
+
+
 def variants_note() -> str:
     cols = columns()
     out = [f"- **{k}** {d}: {desc}" + (f" — *{var}*" if var else "") for k, (d, desc, var) in cols.items()]

@@ -15,7 +15,7 @@ import numpy as np
 from ..motion import Motion
 from . import beats as B
 from .contact import physical_foot_contact
-from .distribution import moving_distribution_distance
+from .distribution import moving_distribution_distance, spacing_distribution_distance
 from .fid import diversity, fid
 from .geometric import geometric_features
 from .kinetic import kinetic_features
@@ -51,6 +51,10 @@ METRICS: dict[str, MetricInfo] = {
                            "DanceIt eq. 18, Table II bins, 460 px body, 3D per 1/30 s"),
     "MDD_foot": MetricInfo("↓", "symmetric KL of ankle adjacent-frame displacement histograms vs the reference set",
                            "DanceIt eq. 18, Table II bins, 460 px body, 3D per 1/30 s"),
+    "SDD_hand": MetricInfo("↓", "symmetric KL of the wrist-to-wrist spacing histograms vs the reference set",
+                           "DanceIt §V-C1, spacing per frame, 20-px bins to 600 px, 460 px body"),
+    "SDD_foot": MetricInfo("↓", "symmetric KL of the ankle-to-ankle spacing histograms vs the reference set",
+                           "DanceIt §V-C1, spacing per frame, 20-px bins to 600 px, 460 px body"),
     "PFC": MetricInfo("↓", "physical foot contact: root acceleration while both feet slide",
                       "EDGE eval_pfc.py at 30 fps, mean per clip × 10,000"),
 }
@@ -118,4 +122,6 @@ def evaluate_set(gen: Sequence[Item], ref: Sequence[Item], *, kinetic_quirk: boo
         out[name] = _nanmean([c[name] for c in per_clip])
     out["MDD_hand"] = moving_distribution_distance(gf["motions"], rf["motions"], "hand")
     out["MDD_foot"] = moving_distribution_distance(gf["motions"], rf["motions"], "foot")
+    for part in ("hand", "foot"):
+        out[f"SDD_{part}"] = spacing_distribution_distance(gf["motions"], rf["motions"], part)
     return {name: out[name] for name in METRICS}

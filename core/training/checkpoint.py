@@ -137,3 +137,16 @@ def load_checkpoint(folder: str | os.PathLike, modules: dict, optimizers: dict,
     torch.set_rng_state(tensors["rng/torch"])
     np_rng.bit_generator.state = state["numpy_rng"]
     return state
+
+
+def resume_run(folder: str | os.PathLike, modules: dict, optimizers: dict, np_rng: np.random.Generator,
+               device: torch.device, config: dict, resumable: tuple[str, ...], log) -> tuple[int, float, list]:
+    """:func:`load_checkpoint` for ``--resume``: ``(step, seconds, history)`` of the run in
+    ``folder``; a checkpoint made with another config (beyond the ``resumable`` keys) is refused."""
+    state = load_checkpoint(folder, modules, optimizers, np_rng, device)
+    changed = sorted(k for k in set(config) | set(state["config"])
+                     if k not in resumable and config.get(k) != state["config"].get(k))
+    if changed:
+        raise ChoreoInputError(folder, f"checkpoint was made with a different config ({', '.join(changed)})")
+    log(f"resumed from step {state['step']} ({folder})")
+    return state["step"], state["seconds"], state["history"]

@@ -41,14 +41,13 @@ import numpy as np
 import torch
 
 from ..audio.features import music_features
-from ..data.corpus import Corpus
 from ..errors import ChoreoInputError
 from ..models.dancerevolution import DanceRevolution, DRConfig
 from ..models.style import StyleEncoder
 from ..progress import ProgressFn, report
 from . import checkpoint as ckpt
 from .data import PairData
-from .trainer import log_entry, resolve_path, run_training, write_generator
+from .trainer import load_corpus, log_entry, resolve_path, run_training, write_generator
 
 FAMILY_NAME = "dancerevolution"
 SCHEDULES = ("teacher", "const", "linear", "square", "exp")
@@ -242,11 +241,7 @@ def _train(cfg: dict, dev: torch.device, out_dir: Path, resume: bool, progress, 
     torch.use_deterministic_algorithms(True, warn_only=True)
     rng = np.random.default_rng(cfg["seed"])
     report(progress, 0.0, "loading corpus and music")
-    corpus_path = resolve_path(cfg["corpus"])
-    if not corpus_path.is_file():
-        raise ChoreoInputError(corpus_path, f"corpus file not found; build it with "
-                                            f"`choreo dataset build --out {cfg['corpus']}`")
-    corpus = Corpus.load(corpus_path)
+    corpus, corpus_path = load_corpus(cfg)
     run = _Run(cfg, dev)
     music = resolve_path(cfg["music"])
     cache: dict = {}
@@ -270,13 +265,8 @@ def _train(cfg: dict, dev: torch.device, out_dir: Path, resume: bool, progress, 
 
     step, seconds, history = 0, 0.0, []
     if resume:
-        state = ckpt.load_checkpoint(run_dir, run.modules, run.optims, rng, dev)
-        changed = sorted(k for k in set(cfg) | set(state["config"])
-                         if k not in RESUMABLE_CHANGES and cfg.get(k) != state["config"].get(k))
-        if changed:
-            raise ChoreoInputError(run_dir, f"checkpoint was made with a different config ({', '.join(changed)})")
-        step, seconds, history = state["step"], state["seconds"], state["history"]
-        log(f"resumed from step {step} ({run_dir})")
+        step, seconds, history = ckpt.resume_run(run_dir, run.modules, run.optims, rng, dev, cfg,
+                                                 RESUMABLE_CHANGES, log)
     run.net.train()
     acc: dict = {}
     last_val = history[-1].get("val_l1") if history else None

@@ -324,7 +324,8 @@ class _Run:
         return total / n
 
 
-def _corpus(cfg: dict) -> tuple[Corpus, Path]:
+def load_corpus(cfg: dict) -> tuple[Corpus, Path]:
+    """The corpus a training config names (``"corpus"``, relative to the repository), and its path."""
     path = resolve_path(cfg["corpus"])
     if not path.is_file():
         raise ChoreoInputError(path, "corpus file not found; build it with "
@@ -429,7 +430,7 @@ def _train(cfg: dict, dev: torch.device, out_dir: Path, resume: bool, progress: 
     rng = np.random.default_rng(cfg["seed"])
 
     report(progress, 0.0, "loading corpus and music")
-    corpus, corpus_path = _corpus(cfg)
+    corpus, corpus_path = load_corpus(cfg)
     gcfg = GeneratorConfig.from_dict(cfg["generator"])
     cache: dict = {}
     music = resolve_path(cfg["music"])

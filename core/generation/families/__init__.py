@@ -86,6 +86,10 @@ class Family:
     #: The registry name of the weights that stand for the family (the model menu,
     #: ``choreo generate --weights <family>``); None: none shipped.
     shipped: str | None = None
+    #: What ``choreo bench`` runs of the family's weights: (name suffix, options) pairs, the
+    #: first (suffix "") the family itself, the others its ablations; options as
+    #: :func:`~choreo.core.generation.pipeline.load_generator` takes them. Empty: the weights as they are.
+    variants: Callable[[], tuple[tuple[str, dict], ...]] | None = None
 
 
 def shipped_families() -> list[Family]:

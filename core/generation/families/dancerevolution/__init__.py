@@ -16,22 +16,9 @@ import numpy as np
 from ....models.config import DRConfig
 from ....progress import ProgressFn, scaled
 from ...energy import EnergyCurve
-from ...song import Song, conditioning, recent
+from ...song import Song, conditioning, song_features
 from .. import OPENPOSE18, SMPL24, ConfigGenerator, Family, read_config
 from .runtime import DRRuntime, check_config
-
-
-def song_features(song: Song, progress: ProgressFn | None = None) -> np.ndarray:
-    """(n_frames, 438) raw music features of the whole of ``song``'s samples, loudness
-    normalised as in training, the beat column from the song's beats (kept for the next
-    call on the same song and beats)."""
-    from ....audio.features import music_features
-    from ....models.conditioning import normalize_loudness
-
-    beats = song.song_beats  # the whole song's: a part hears the music as the whole song does
-    key = (song.key, float(song.fps), beats.tobytes())
-    return recent("music features", key, lambda: music_features(normalize_loudness(song.samples, song.sr), song.sr,
-                                                                song.fps, beats=beats, progress=progress).values)
 
 
 class DRGenerator(DRRuntime, ConfigGenerator):
