@@ -98,7 +98,7 @@ def test_a_part_is_the_whole_songs_dance_there(gen, song):
     assert np.median(err) < 0.02  # the shared clean-up sees the part's edges (as for every family)
 
 
-def assembled(gen, song, seconds=60.0, **options):
+def assembled(gen, song, seconds=60.0, energy=1.0, **options):
     """The family's own dance (before the shared clean-up) of the song's first ``seconds``."""
     from choreo.core.audio.grid import read_beat_grid
     from choreo.core.audio.io import load_audio
@@ -114,7 +114,7 @@ def assembled(gen, song, seconds=60.0, **options):
     s = Song(samples=y, sr=sr, fps=30.0, part=(0, int(seconds * 30)), beats=keep(g.beats),
              downbeats=keep(g.downbeats), tempo=g.tempo, meter=g.meter,
              grid=BeatMap(g.tempo, keep(g.beats), keep(g.downbeats), g.meter))
-    done = gen.with_options(**options).assemble(s, seed=1, energy=1.0)
+    done = gen.with_options(**options).assemble(s, seed=1, energy=energy)
     return done, keep(g.beats)
 
 
@@ -151,3 +151,10 @@ def test_options_and_libraries_are_checked(gen, tmp_path, song):
 
     with pytest.raises(ChoreoInputError, match="takes no options"):
         load_generator("default", {"library": str(tmp_path)})
+
+
+def test_the_energy_control_picks_calmer_or_bigger_moves(gen, song):
+    from choreo.core.data.kinematic import motion_energy
+
+    level = [float(np.mean(motion_energy(assembled(gen, song, energy=e)[0].motion))) for e in (0.33, 1.0, 3.0)]
+    assert level[0] < 0.7 * level[1] and level[2] > 1.1 * level[1], level

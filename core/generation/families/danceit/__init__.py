@@ -31,6 +31,8 @@ from .assemble import Clip, choose, fragment_table, overlaps, place, plan_clips,
 #: energy of the moves retrieved for it (log m²/s² per z).
 LEVEL_GAIN = 0.3
 SPATIAL = ("tsd", "linear", "none")
+#: Added to the energy term's weight per unit of |log energy asked| (energy 2: +0.7).
+ENERGY_ASK_WEIGHT = 1.0
 
 
 @dataclass(frozen=True)
@@ -226,11 +228,15 @@ class DanceItGenerator:
                                                  "add longer sources or choose a shorter fragment length")
             audio = self.runtime.embed_audio(music[clip.start:clip.stop][None])[0]
             mid = (clip.start + clip.stop) // 2
-            target = (float(np.median(table.log_energy)) + float(log_energy(energy, song.audio_start + mid / fps))
+            asked = float(log_energy(energy, song.audio_start + mid / fps))
+            target = (float(np.median(table.log_energy)) + asked
                       + LEVEL_GAIN * float(level[min(mid, len(level) - 1)]))
             t0 = clip.start / fps
             recent_use = [(s, a, b) for t, s, a, b in used if t > t0 - opt.no_repeat_seconds]
-            kw = dict(rng=rng, top_k=opt.top_k, log_target=target, energy_weight=opt.energy_weight,
+            # Energy 1 lets the music lead (a light preference); asking for more or less energy
+            # makes it count as much as the music match, so the control has teeth.
+            weight = opt.energy_weight + ENERGY_ASK_WEIGHT * abs(asked)
+            kw = dict(rng=rng, top_k=opt.top_k, log_target=target, energy_weight=weight,
                       previous_last=prev_last, transition_weight=opt.transition_weight)
             pick = choose(table, audio, banned=overlaps(table, recent_use), **kw)
             if pick is None:  # a library too small for the window: the least recent repeat is allowed
