@@ -60,6 +60,14 @@ def test_clips_follow_phrases_of_the_grid():
     assert np.allclose(clips[2].beats, [0.0, 0.5, 1.0, 1.5])
 
 
+def test_clips_cover_a_long_intro_and_a_gap_in_phrase_units():
+    beats = np.concatenate([np.arange(10.0, 20.0, 0.5), np.arange(30.0, 40.0, 0.5)])  # 10-s intro, 10-s gap
+    clips = plan_clips(1200, 30.0, beats, beats[::4], 2.0)
+    assert clips[0].start == 0 and clips[-1].stop == 1200
+    assert max(c.frames for c in clips) <= 1.5 * 60 + 1   # no clip longer than 1.5 phrase units
+    assert {c.start for c in clips} >= {60 * k for k in range(1, 5)}  # the intro cut on the grid, extended back
+
+
 def test_seed_reproduces_and_varies_the_dance(gen, song):
     audio, grid = song
     a = generate_dance(audio, weights=gen, seed=3, beat_grid=grid, end=30)

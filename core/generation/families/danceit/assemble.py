@@ -1,10 +1,10 @@
 """DanceIt's generation phase (seed 003, §IV-A eq. 2 and §IV-C): the song cut into clips,
 a library fragment retrieved for each, put on the clip's beats and joined.
 
-1. **Clips** (:func:`plan_clips`): the song is cut on its beat grid into clips of the
-   phrase unit (1, 2, 4, 8 beats; 3, 6 in triple time) closest to the fragment length, the first starting on the
-   first downbeat (an intro clip before it), so each clip starts on a beat and the
-   provenance can name bars.
+1. **Clips** (:func:`plan_clips`): the song is cut on its beat grid (extended at its period
+   over an intro and an outro) into clips of the phrase unit (1, 2, 4, 8 beats; 3, 6 in triple
+   time) closest to the fragment length, phased on the first downbeat, so each clip starts on
+   a beat and the provenance can name bars.
 2. **Retrieval** (:func:`choose`): each clip's music embedding (MatchNet) against every
    library fragment's pose embedding (eq. 2, Euclidean). Beyond the paper, two more
    terms choose among good matches: the fragment's motion energy against the target
@@ -72,22 +72,24 @@ def plan_clips(n_frames: int, fps: float, beats: np.ndarray, downbeats: np.ndarr
     if len(beats) >= 2:
         period = float(np.median(np.diff(beats)))
         per = beats_per_clip(fragment_seconds, period, meter)
+        # The grid over the whole song: before the first tracked beat and after the last, its period.
+        before = beats[0] - period * np.arange(int(beats[0] / period), 0, -1)
+        after = beats[-1] + period * np.arange(1, int((end - beats[-1]) / period) + 1)
+        grid = np.concatenate([before, beats, after])
         down = np.asarray(downbeats, np.float64)
         down = down[(down >= 0) & (down < end)]
-        i0 = int(np.argmin(np.abs(beats - down[0]))) if len(down) else 0
-        anchors = list(beats[i0::per])
-        while anchors[-1] + per * period < end:  # past the last tracked beat: the grid's period
-            anchors.append(anchors[-1] + per * period)
-        extra = anchors[-1] + period * np.arange(1, per * 2 + 1)
-        grid = np.concatenate([beats, extra[(extra > beats[-1]) & (extra < end)]])
+        i0 = int(np.argmin(np.abs(grid - down[0]))) if len(down) else len(before)
+        anchors = list(grid[i0 % per::per])  # phased on the first downbeat, back to the song's start
+        longest = 1.5 * per * period
     else:
         step = max(fragment_seconds, 1.0 / fps)
         anchors = list(np.arange(0.0, end, step))
         grid = np.zeros(0)
+        longest = 1.5 * step
     cuts = sorted({0, *(int(round(a * fps)) for a in anchors), n_frames})
     cuts = [c for c in cuts if 0 <= c <= n_frames]
     min_frames = MIN_CLIP_SHARE * fragment_seconds * fps
-    # Merge short clips (an intro before the first downbeat, the tail) into a neighbour.
+    # Merge short clips (a pickup before the first anchor, the tail) into a neighbour ...
     merged = [cuts[0]]
     for c in cuts[1:-1]:
         if c - merged[-1] >= min_frames:
@@ -95,6 +97,12 @@ def plan_clips(n_frames: int, fps: float, beats: np.ndarray, downbeats: np.ndarr
     if len(merged) > 1 and n_frames - merged[-1] < min_frames:
         merged.pop()
     merged.append(n_frames)
+    # ... and split any still too long (a gap in the grid) into equal pieces.
+    split = [merged[0]]
+    for a, b in zip(merged[:-1], merged[1:]):
+        k = max(1, int(np.ceil((b - a) / (longest * fps))))
+        split += [int(round(a + (b - a) * i / k)) for i in range(1, k + 1)]
+    merged = split
     out = []
     for a, b in zip(merged[:-1], merged[1:]):
         t0 = a / fps
