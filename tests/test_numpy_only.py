@@ -16,7 +16,7 @@ import pytest
 pytest.importorskip("bpy")
 pytestmark = pytest.mark.blender
 
-BLOCKED = ("scipy", "librosa", "torch", "safetensors", "soundfile", "numba", "sklearn", "soxr",
+BLOCKED = ("scipy", "librosa", "torch", "safetensors", "soundfile", "numba", "sklearn", "soxr", "av",
            "matplotlib", "tqdm", "audioread", "resampy")
 
 SCRIPT = r"""

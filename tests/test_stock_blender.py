@@ -60,7 +60,7 @@ def _selected() -> set[str] | None:
 VARIANTS = [("4.5.15", "3.11"), ("5.0.1", "3.11"), ("5.2.3", "3.13")]
 VARIANTS += [(v, _python_of(v)) for v in sorted((_selected() or set()) - {"all", "none"} - {v for v, _ in VARIANTS})]
 # What a stock Blender does not ship: none of it may be imported to Generate.
-NOT_IN_BLENDER = ("scipy", "librosa", "torch", "safetensors", "soundfile", "numba", "sklearn")
+NOT_IN_BLENDER = ("scipy", "librosa", "torch", "safetensors", "soundfile", "numba", "sklearn", "av")
 # Weights the add-on cannot reach from its panel: kept in the repository, not in the zip.
 NOT_IN_ZIP = ("weights/ren_", "weights/dr_", "weights/choreo_crop_energy.", "weights/stgcn.", "weights/crossmodal.")
 STAMP = ".choreo-stock"
