@@ -92,13 +92,12 @@ class CHOREO_OT_add_file_to_library(bpy.types.Operator):
         return {"RUNNING_MODAL"}
 
     def execute(self, context):
-        from ..core.library.sources import read_source
+        from ..core.library import read_files
 
         try:
-            path = bpy.path.abspath(self.filepath)
-            read_source(path)  # a bad file is said before any library is made
+            files = read_files([bpy.path.abspath(self.filepath)])  # a bad file is said before any library is made
             lib = _library(context)
-            rec = lib.add_files([path], embed=_embedder())[0]
+            rec = lib.add_read(files, embed=_embedder())[0]
         except Exception as exc:  # noqa: BLE001
             self.report({"ERROR"}, error_line(exc))
             return {"CANCELLED"}

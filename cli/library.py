@@ -13,7 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from ..core.progress import cli_bar
+from ..core.progress import cli_bar, scaled
 
 
 def add_parser(subparsers) -> None:
@@ -46,16 +46,14 @@ def add_parser(subparsers) -> None:
 
 
 def run_add(args: argparse.Namespace) -> int:
-    from ..core.library import MotionLibrary
-    from ..core.library.sources import read_source
+    from ..core.library import MotionLibrary, read_files
 
-    for f in args.files:  # a missing or 2D file is said before the library is touched
-        read_source(f)
-    embed = _embedder(args.weights)
-    lib = MotionLibrary.for_writing(args.library)
     t0 = time.perf_counter()
     with cli_bar("library add") as bar:
-        added = lib.add_files(args.files, embed=embed, progress=bar)
+        files = read_files(args.files, scaled(bar, 0.0, 0.3))  # a bad file is said before the library is touched
+        embed = _embedder(args.weights)
+        lib = MotionLibrary.for_writing(args.library)
+        added = lib.add_read(files, embed=embed, progress=scaled(bar, 0.3, 1.0))
     for r in added:
         print(f"added {r.id} {r.name}: {r.seconds:.1f} s, {r.fragments} fragments")
     print(f"library {lib.path}: {len(lib.sources())} sources; took {time.perf_counter() - t0:.1f} s")

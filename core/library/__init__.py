@@ -38,7 +38,7 @@ from .. import skeleton as sk
 from ..errors import ChoreoInputError
 from ..fileio import atomic_path, sha256_file
 from ..motion import Motion
-from ..progress import ProgressFn, report
+from ..progress import ProgressFn, report, scaled
 from .sources import BODY_HEIGHT, fragment_starts, normalize_source, read_source
 
 FORMAT = "choreo-motion-library"
@@ -251,10 +251,13 @@ class MotionLibrary:
                    embed: tuple[str, int, Embedder] | None = None) -> SourceRecord:
         """Add ``motion`` (normalised here) as a source called ``name``; ``embed`` =
         (model sha256, fragment frames, embedder) stores its fragments' embeddings."""
+        return self._add(normalize_source(motion, name), name, origin, origin_sha256, embed)
+
+    def _add(self, m: Motion, name: str, origin: str, origin_sha256: str, embed) -> SourceRecord:
+        """Write the normalised motion ``m`` as a new source and append its record."""
         if self.path.resolve() == SHIPPED_LIBRARY.resolve():
             raise ChoreoInputError(self.path, "the shipped moves are read-only; add to your own library "
                                               "(--library FOLDER, or the default one)")
-        m = normalize_source(motion, name)
         starts = fragment_starts(m)
         arrays = {"joints": m.joints.astype(np.float32), "starts": starts}
         emb_rec = None
@@ -275,24 +278,25 @@ class MotionLibrary:
         self.records.append(rec)
         return rec
 
+    def add_read(self, files: Sequence[tuple[Path, Motion]], *, embed: tuple[str, int, Embedder] | None = None,
+                 progress: ProgressFn | None = None,
+                 origin_base: str | os.PathLike | None = None) -> list[SourceRecord]:
+        """Add the sources :func:`read_files` read. Records keep each file's absolute path as
+        its origin (relative to ``origin_base`` if given)."""
+        out = []
+        for i, (p, m) in enumerate(files):
+            report(progress, i / max(len(files), 1), f"adding {p.name}")
+            where = os.path.relpath(p.resolve(), Path(origin_base).resolve()) if origin_base else str(p.resolve())
+            out.append(self._add(m, p.stem, where, sha256_file(p), embed))
+        report(progress, 1.0, f"added {len(out)} source(s)")
+        return out
+
     def add_files(self, paths: Sequence[str | os.PathLike], *, embed: tuple[str, int, Embedder] | None = None,
                   progress: ProgressFn | None = None,
                   origin_base: str | os.PathLike | None = None) -> list[SourceRecord]:
-        """Add each file (read first, all of them, so a bad file adds nothing). Records keep
-        each file's absolute path as its origin (relative to ``origin_base`` if given)."""
-        motions = []
-        for i, p in enumerate(paths):
-            report(progress, 0.5 * i / max(len(paths), 1), f"reading {Path(p).name}")
-            motions.append((Path(p), read_source(p)))
-            normalize_source(motions[-1][1], str(p))  # too short or degenerate: said before anything is added
-        out = []
-        for i, (p, m) in enumerate(motions):
-            report(progress, 0.5 + 0.5 * i / max(len(motions), 1), f"adding {p.name}")
-            where = os.path.relpath(p.resolve(), Path(origin_base).resolve()) if origin_base else str(p.resolve())
-            origin = dict(origin=where, origin_sha256=sha256_file(p), embed=embed)
-            out.append(self.add_motion(m, p.stem, **origin))
-        report(progress, 1.0, f"added {len(out)} source(s)")
-        return out
+        """Add each file: :func:`read_files`, then :meth:`add_read`."""
+        files = read_files(paths, scaled(progress, 0.0, 0.5))
+        return self.add_read(files, embed=embed, progress=scaled(progress, 0.5, 1.0), origin_base=origin_base)
 
     def copy_from(self, other: "MotionLibrary") -> None:
         """Append every source of ``other`` (its files copied byte for byte)."""
@@ -322,5 +326,15 @@ class MotionLibrary:
         return hit
 
 
-__all__ = ["MotionLibrary", "SourceRecord", "Source", "default_library_path", "SHIPPED_LIBRARY", "FORMAT",
+def read_files(paths: Sequence[str | os.PathLike], progress: ProgressFn | None = None) -> list[tuple[Path, Motion]]:
+    """(path, normalised motion) of each file, all read before any is added: a bad file
+    (missing, 2D, too short, an unknown skeleton) is one :class:`ChoreoInputError` and adds nothing."""
+    out = []
+    for i, p in enumerate(paths):
+        report(progress, i / max(len(paths), 1), f"reading {Path(p).name}")
+        out.append((Path(p), normalize_source(read_source(p), str(p))))
+    return out
+
+
+__all__ = ["MotionLibrary", "read_files", "SourceRecord", "Source", "default_library_path", "SHIPPED_LIBRARY", "FORMAT",
            "VERSION", "BODY_HEIGHT"]
