@@ -137,7 +137,9 @@ class DanceItGenerator:
 
     # -- assembling --------------------------------------------------------------
     def _library(self, progress: ProgressFn | None):
-        """The library's sources with what retrieval needs of each, kept while unchanged."""
+        """``(library, loaded sources, fragment tables)``: the sources with what retrieval needs
+        of each, and a table per fragment length once embedded, kept while the library and the
+        weights are unchanged (another seed or energy re-embeds nothing)."""
         from ....data.kinematic import kinematic_beats, motion_energy
         from ....library import MotionLibrary, Source
         from .matchnet import pose_input
@@ -160,8 +162,8 @@ class DanceItGenerator:
                 out.append(entry(s))
                 if self.options.mirror:  # the same move, left and right swapped (embedded when first used)
                     out.append(entry(Source(r, s.motion.mirrored(), s.starts), mirrored=True))
-            return lib, out
-        return recent("danceit library", (key, self.options.mirror), load)
+            return lib, out, {}
+        return recent("danceit library", (key, self.options.mirror, self.sha256), load)
 
     def embed_fragments(self, local: np.ndarray, starts: np.ndarray, frames: int) -> np.ndarray:
         """(K, D) pose embeddings of the ``frames``-long fragments of heading-frame joints
@@ -199,21 +201,20 @@ class DanceItGenerator:
     def assemble(self, song: Song, *, seed: int, energy: float | EnergyCurve,
                  progress: ProgressFn | None = None) -> Assembled:
         """The whole song's dance (module notes; kept for the same song, seed and options)."""
-        lib, loaded = self._library(scaled(progress, 0.0, 0.2))
+        lib, loaded, tables = self._library(scaled(progress, 0.0, 0.2))
         key = (song.key, float(song.fps), song.song_beats.tobytes(), song.song_downbeats.tobytes(), int(seed),
                repr(energy), self.options, self.sha256, str(lib.path), tuple(s.record.id for s, *_ in loaded),
                song.audio_start)
-        return recent("danceit dance", key, lambda: self._assemble(song, lib, loaded, seed, energy,
+        return recent("danceit dance", key, lambda: self._assemble(song, lib, loaded, tables, seed, energy,
                                                                   scaled(progress, 0.2, 1.0)))
 
-    def _assemble(self, song: Song, lib, loaded, seed: int, energy, progress) -> Assembled:
+    def _assemble(self, song: Song, lib, loaded, tables: dict, seed: int, energy, progress) -> Assembled:
         from .matchnet import audio_input
 
         opt, fps = self.options, self.fps
         music = audio_input(song_features(song, scaled(progress, 0.0, 0.4)), self.cfg)
         clips = plan_clips(song.n_frames, fps, song.song_beats, song.song_downbeats, opt.fragment_seconds,
                            song.meter)
-        tables: dict[int, object] = {}
         level = song.level
         rng = np.random.default_rng(seed)
         used: list[tuple[float, int, int, int]] = []
