@@ -277,9 +277,13 @@ class CrossModalMetric:
         music_features : np.ndarray, shape (T, 438)
             The music it was made for (``core.audio.features``), at ``fps``.
         """
-        s = self.embed_dance(motion)
-        return float(min(np.min(np.sum((self._dance_dict[k] - s) ** 2, axis=1))
-                         for k in self.nearest(music_features, self.neighbours, fps)))
+        return float(self.score_embeddings(self.embed_dance(motion)[None], music_features, fps)[0])
+
+    def score_embeddings(self, dances: np.ndarray, music_features: np.ndarray, fps: float = sk.FPS) -> np.ndarray:
+        """:meth:`score` of dances already embedded (N, E) against one music clip: (N,)
+        (ranking many dances for one clip embeds each dance once)."""
+        ref = np.concatenate([self._dance_dict[k] for k in self.nearest(music_features, self.neighbours, fps)])
+        return ((np.asarray(dances)[:, None, :] - ref[None]) ** 2).sum(-1).min(1)
 
     def score_set(self, motions: Sequence[Motion], music_features: Sequence[np.ndarray],
                   fps: float = sk.FPS) -> float:

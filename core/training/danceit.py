@@ -415,9 +415,7 @@ def retrieval_report(runtime, corpus: Corpus, lengths=(1, 2, 3, 4), *, crossmoda
                 entry["crossmodal_joint"] = _retrieval(-(M @ D.T), take)
                 score = np.empty((N, N))
                 for i, f in enumerate(feats):  # the metric's score of every candidate for music i
-                    ref = np.concatenate([metric._dance_dict[k] for k in metric.nearest(f, metric.neighbours,
-                                                                                         val.fps)])
-                    score[i] = (((D[:, None, :] - ref[None]) ** 2).sum(-1)).min(1)
+                    score[i] = metric.score_embeddings(D, f, val.fps)
                 entry["crossmodal_score"] = _retrieval(score, take)
         entry["correlation"] = {"val": _correlation(runtime, val, L, shift, rng)}
         if train is not None and len(train):
