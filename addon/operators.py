@@ -304,49 +304,61 @@ def _summary(dance, report) -> str:
 
 # --- operators ---------------------------------------------------------------
 
-class _GenerateBase:
+class WorkerOperator:
+    """An operator in three steps (module notes): :meth:`plan` on the main thread (every check;
+    nothing changes), :meth:`work` bpy-free (a thread in the UI, inline in background mode),
+    :meth:`apply` on the main thread (writes, or rolls back what it wrote and raises).
+    Esc or Cancel stops the work at its next progress call (a work that leaves files removes
+    them on its way out); a result that finished but is not applied goes to :meth:`discard`."""
+
     bl_options = {"REGISTER", "UNDO"}
+    working = "Generating…"   # panel status while the work runs, and while applying
+    applying = "Keying…"
 
     _job: Job | None = None
     _timer = None
-    _plan: Plan | None = None
+    _plan = None
 
-    def frame_range(self, context):
-        return None
+    def plan(self, context):
+        raise NotImplementedError
 
-    def plan(self, context) -> Plan:
-        """What to generate and write; raises :class:`ChoreoError` before anything runs."""
-        return make_plan(context, self.frame_range(context))
+    def work(self, plan, progress=None):
+        raise NotImplementedError
+
+    def apply(self, context, plan, result) -> str:
+        """Write ``result``; returns the one-line report."""
+        raise NotImplementedError
+
+    def discard(self, result) -> None:
+        pass
 
     def execute(self, context):
         """Synchronous path: background mode, scripts, and Adjust Last Operation."""
         try:
             plan = self.plan(context)
-            t = time.perf_counter()
-            dance = generate(plan)
-            plan.timings["generate_s"] = time.perf_counter() - t
-            report = apply_plan(context, plan, dance)
-        except Exception as exc:  # every failure is one line; apply_plan rolled back what it wrote
+            result = self.work(plan)
+            message = self.apply(context, plan, result)
+        except Exception as exc:  # every failure is one line; apply rolled back what it wrote
             self.report({"ERROR"}, error_line(exc))
             return {"CANCELLED"}
-        self.report({"INFO"}, _summary(dance, report))
+        self.report({"INFO"}, message)
         return {"FINISHED"}
 
     def invoke(self, context, event):
         if bpy.app.background or context.window is None:
             return self.execute(context)
         if _ACTIVE_JOB:
-            self.report({"WARNING"}, "Choreo is already generating; cancel it first")
+            self.report({"WARNING"}, "Choreo is already working; cancel it first")
             return {"CANCELLED"}
         try:
             self._plan = self.plan(context)
         except Exception as exc:
             self.report({"ERROR"}, error_line(exc))
             return {"CANCELLED"}
-        self._job = Job(generate, self._plan).start()
+        self._job = Job(self.work, self._plan).start()
         _ACTIVE_JOB.update(job=self._job, cancel=False)
         wm = context.window_manager
-        wm.choreo_job.running, wm.choreo_job.progress, wm.choreo_job.status = True, 0.0, "Generating…"
+        wm.choreo_job.running, wm.choreo_job.progress, wm.choreo_job.status = True, 0.0, self.working
         self._timer = wm.event_timer_add(0.1, window=context.window)
         wm.modal_handler_add(self)
         return {"RUNNING_MODAL"}
@@ -361,17 +373,24 @@ class _GenerateBase:
         wm.choreo_job.status = status
         _redraw(context)
 
+    def _stop(self, context, status: str) -> None:
+        """End without applying (a result that finished meanwhile is discarded)."""
+        self._finish(context, status)
+        job = self._job
+        if job is not None and job.poll() and job.error is None:
+            self.discard(job.result)
+
     def cancel(self, context):
         """Blender ends the modal (a file load, the window closing): stop the worker."""
         if self._job is not None:
             self._job.cancel()
-        self._finish(context, "Cancelled")
+        self._stop(context, "Cancelled")
 
     def modal(self, context, event):
         job = self._job
         if (event.type == "ESC" and event.value == "PRESS") or _ACTIVE_JOB.get("cancel"):
             job.cancel()
-            self._finish(context, "Cancelled")
+            self._stop(context, "Cancelled")
             self.report({"INFO"}, "Choreo: cancelled, nothing changed")
             return {"CANCELLED"}
         if event.type != "TIMER":
@@ -379,28 +398,46 @@ class _GenerateBase:
         done = job.poll()
         wm = context.window_manager
         wm.choreo_job.progress = 0.9 * job.fraction
-        wm.choreo_job.status = job.label or "Generating…"
+        wm.choreo_job.status = job.label or self.working
         _redraw(context)
         if not done:
             return {"RUNNING_MODAL"}
         if job.error is not None:
             exc = job.error
-            self._finish(context, "Failed")
+            self._stop(context, "Failed")
             if isinstance(exc, Cancelled):
                 return {"CANCELLED"}
             self.report({"ERROR"}, error_line(exc))
             return {"CANCELLED"}
         try:
-            wm.choreo_job.status = "Keying…"
-            report = apply_plan(context, self._plan, job.result)
+            wm.choreo_job.status = self.applying
+            message = self.apply(context, self._plan, job.result)
         except Exception as exc:
-            self._finish(context, "Failed")
+            self._stop(context, "Failed")
             self.report({"ERROR"}, error_line(exc))
             return {"CANCELLED"}
         wm.choreo_job.progress = 1.0
         self._finish(context, "Done")
-        self.report({"INFO"}, _summary(job.result, report))
+        self.report({"INFO"}, message)
         return {"FINISHED"}
+
+
+class _GenerateBase(WorkerOperator):
+    def frame_range(self, context):
+        return None
+
+    def plan(self, context) -> Plan:
+        """What to generate and write; raises :class:`ChoreoError` before anything runs."""
+        return make_plan(context, self.frame_range(context))
+
+    def work(self, plan: Plan, progress=None):
+        t = time.perf_counter()
+        dance = generate(plan, progress)
+        plan.timings["generate_s"] = time.perf_counter() - t
+        return dance
+
+    def apply(self, context, plan: Plan, dance) -> str:
+        return _summary(dance, apply_plan(context, plan, dance))
 
 
 def _redraw(context) -> None:
@@ -505,11 +542,11 @@ class CHOREO_OT_bake(bpy.types.Operator):
 
 
 class CHOREO_OT_cancel(bpy.types.Operator):
-    """Stop the running generation; the scene is left unchanged"""
+    """Stop the running generation or render; the scene is left unchanged"""
 
     bl_idname = "choreo.cancel"
     bl_label = "Cancel Dance Generation"
-    bl_description = "Stop the running dance generation; nothing is written to the scene"
+    bl_description = "Stop the running dance generation or video render; nothing is written"
 
     @classmethod
     def poll(cls, context):

@@ -57,6 +57,10 @@ def _draw(layout, context) -> None:
         row.prop(s, "locks")
         box.prop(s, "follow_keys")
         col.operator("choreo.bake", icon="ACTION")
+        box = col.box()
+        box.prop(s, "photoreal_model")
+        box.prop(s, "photoreal_output")
+        box.operator("choreo.render_photoreal", icon="RENDER_ANIMATION")
         if job.status:
             col.label(text=job.status, icon="INFO")
         _draw_key_error(col, context)
@@ -135,6 +139,7 @@ class CHOREO_MT_menu(bpy.types.Menu):
         layout.operator("choreo.mirror_range", icon="MOD_MIRROR")
         layout.operator("choreo.repeat_section", icon="LOOP_FORWARDS")
         layout.operator("choreo.bake", icon="ACTION")
+        layout.operator("choreo.render_photoreal", icon="RENDER_ANIMATION")
         layout.operator("choreo.cancel", icon="CANCEL")
 
 

@@ -119,6 +119,12 @@ class ChoreoSettings(bpy.types.PropertyGroup):
                                 "over kept legs would drag the planted feet)"),
                ("root", "Travel", "Keep the hips: where the dancer is and faces")],
         options={"ENUM_FLAG"}, default=set())
+    photoreal_model: StringProperty(
+        name="Renderer", subtype="FILE_PATH",
+        description="The target person's renderer (.safetensors), trained with choreo video train")
+    photoreal_output: StringProperty(
+        name="Video", subtype="FILE_PATH", default="//photoreal.mp4",
+        description="Where Render Photoreal Video writes the MP4 (// = beside the .blend)")
 
 
 class ChoreoJob(bpy.types.PropertyGroup):

@@ -40,7 +40,7 @@ REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "benchmarks" / "results"
 DOCS = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
 #: record name -> where its measuring command writes it (relative to the repository)
-SOURCES = {"corpus": "out/corpus.json", "bench": "out/bench/bench.json"}
+SOURCES = {"corpus": "out/corpus.json", "bench": "out/bench/bench.json", "video_bench": "out/video/video_bench.json"}
 MARK = re.compile(r"(<!-- figures:(?P<name>[\w-]+) -->\n)(?P<body>.*?)(<!-- /figures:(?P=name) -->)", re.S)
 
 
@@ -293,6 +293,31 @@ def render_danceit(r: dict) -> str:
     return head + "\n\n" + R.markdown_danceit_table(keep).rstrip("\n")
 
 
+def render_video(r: dict) -> str:
+    """README and docs/photoreal.md: `make video-bench` on the stand-in target."""
+    t, tr, h, sp = r["target"], r["training"], r["held_out"], r["speed_fps"]
+    head = _para(
+        f"Recorded run (`benchmarks/video_benchmark.py`, CPU configuration, 2 cores, no GPU lent): a "
+        f"{t['frames'] + t['skipped']}-frame stand-in clip at 512², {t['skipped']} frames skipped by `prepare`, "
+        f"{t['frames']} kept at {t['size']}²; trained {tr['steps']} steps in {tr['seconds'] / 60:.0f} min "
+        f"({tr['seconds_per_step']:.2f} s/step) on the first {tr['train_frames']}; measured on the last "
+        f"{t['held_out']}, never trained on, rolled out from a blank first frame with every frame conditioned on "
+        f"the previous generated one. LPIPS: not measured (its network weights cannot be had offline).")
+    rows = [("SSIM (held-out frames) ↑", f"{h['ssim']:.3f}", f"{h['ssim_no_face_gan']:.3f}"),
+            ("PSNR dB ↑", f"{h['psnr']:.1f}", "–"),
+            ("face patch SSIM ↑", f"{h['face_ssim']:.3f}", f"{h['face_ssim_no_face_gan']:.3f}"),
+            ("frame-to-frame difference (0–255; real clip: "
+             f"{h['frame_difference_real']:.2f})", f"{h['frame_difference']:.2f}", "–")]
+    table = ["| held-out self-transfer | with the face GAN | without |", "|---|---|---|"]
+    table += [f"| {a} | {b} | {c} |" for a, b, c in rows]
+    size = t["size"]
+    speed = ["", "| render speed, frames/s (this CPU, 2 threads) | numpy (Blender) | torch |", "|---|---|---|"]
+    for s in (size, 2 * size):
+        speed.append(f"| {s}² | {sp[f'numpy_{s}']:.1f} | {sp[f'torch_{s}']:.1f} |")
+    speed.append(f"| DanceIt (paper, consumer GPU) | {r['danceit_fps']:g} | |")
+    return head + "\n\n" + "\n".join(table + speed)
+
+
 #: block name -> renderer of the records
 BLOCKS = {
     "bench-danceit": lambda recs: render_danceit(recs["bench"]),
@@ -304,6 +329,7 @@ BLOCKS = {
     "bench": lambda recs: render_bench(recs["bench"], recs["corpus"]),
     "crossmodal-heldout": lambda recs: render_crossmodal(recs["crossmodal"]),
     "crossmodal-neighbours": lambda recs: render_neighbours(recs["bench"]),
+    "video": lambda recs: render_video(recs["video_bench"]),
 }
 
 

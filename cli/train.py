@@ -40,6 +40,9 @@ def load_config(path: Path) -> dict:
     config = read_json(path)
     if not isinstance(config, dict):
         raise ChoreoInputError(path, "config must be a JSON object")
+    if config.get("kind") == "photoreal":  # trained on a person's clip, not the corpus
+        raise ChoreoInputError(path, "a photoreal renderer's configuration: train it on a prepared target with "
+                                     f"choreo video train TARGET_DIR --config {path}")
     task = config.get("task", "generator")
     if task not in TASKS:
         raise ChoreoInputError(path, f"unknown task {task!r} (known: {', '.join(TASKS)})")

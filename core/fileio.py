@@ -20,6 +20,7 @@ import contextlib
 import errno
 import os
 import re
+import shutil
 import signal
 import stat
 import tempfile
@@ -169,6 +170,35 @@ def atomic_path(path: str | os.PathLike, suffix: str = ".tmp") -> Iterator[str]:
     on success it replaces ``path``, on failure ``path`` is left as it was."""
     with atomic_paths([path], [suffix]) as (tmp,):
         yield tmp
+
+
+@contextlib.contextmanager
+def atomic_folder(path: str | os.PathLike, recheck=None) -> Iterator[str]:
+    """A new empty folder beside ``path`` to fill; when the block ends without an error it
+    takes ``path``'s place (an old folder there is moved aside first, put back if the swap
+    fails, then removed), so a failure or an interrupt leaves ``path`` as it was. The caller
+    decides beforehand whether an existing folder may be replaced; ``recheck()``, if given,
+    runs again just before the swap (the folder may have changed during the work)."""
+    out = os.path.abspath(os.fspath(path))
+    parent, name = os.path.split(out)
+    os.makedirs(parent, exist_ok=True)
+    stage = tempfile.mkdtemp(prefix=f".{name}.{os.getpid()}.", suffix=".part", dir=parent)
+    new, old = os.path.join(stage, "new"), None
+    os.mkdir(new)
+    try:
+        yield new
+        if recheck is not None:
+            recheck()
+        if os.path.isdir(out):
+            old = os.path.join(stage, "old")
+            os.replace(out, old)
+        os.replace(new, out)
+    except BaseException:
+        if old is not None and os.path.exists(old) and not os.path.exists(out):
+            os.replace(old, out)
+        raise
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
 
 
 def _alive(pid: int) -> bool:

@@ -14,8 +14,8 @@ import numpy as np
 
 from ..core import skeleton as sk
 
-import bmesh
-import bpy
+import bpy  # first: bmesh is importable only once bpy is loaded
+import bmesh  # noqa: E402
 
 _SEGS = 12           # vertices around each ring
 _CAP_RINGS = 3       # rings per round cap
@@ -34,10 +34,10 @@ def _frame(axis: np.ndarray, side_hint: np.ndarray):
     return u, np.cross(w, u), w
 
 
-def _capsule(a, b, ra, rb, widen=1.0, flatten=1.0, side=(1.0, 0.0, 0.0)):
+def _capsule(a, b, ra, rb, widen=1.0, flatten=1.0, side=(1.0, 0.0, 0.0), segs=_SEGS):
     """Vertices (N, 3) and quad/tri faces of a capsule from ``a`` (radius ``ra``)
     to ``b`` (radius ``rb``); ``widen``/``flatten`` scale the cross-section along
-    ``side`` and across it."""
+    ``side`` and across it; ``segs`` vertices around each ring."""
     a, b = np.asarray(a, float), np.asarray(b, float)
     length = np.linalg.norm(b - a)
     u, v, w = _frame(b - a, np.asarray(side, float))
@@ -52,19 +52,19 @@ def _capsule(a, b, ra, rb, widen=1.0, flatten=1.0, side=(1.0, 0.0, 0.0)):
     for k in range(1, _CAP_RINGS + 1):
         t = k / (_CAP_RINGS + 1) * math.pi / 2
         prof.append((length + rb * math.sin(t), rb * math.cos(t)))
-    ang = np.linspace(0, 2 * math.pi, _SEGS, endpoint=False)
+    ang = np.linspace(0, 2 * math.pi, segs, endpoint=False)
     verts = [a - ra * w]
     for z, r in prof:
         ring = (a + z * w)[None] + r * (np.cos(ang)[:, None] * u * widen + np.sin(ang)[:, None] * v * flatten)
         verts.extend(ring)
     verts.append(b + rb * w)
     nr, top = len(prof), len(verts) - 1
-    faces = [(0, 1 + (i + 1) % _SEGS, 1 + i) for i in range(_SEGS)]
+    faces = [(0, 1 + (i + 1) % segs, 1 + i) for i in range(segs)]
     for r in range(nr - 1):
-        o0, o1 = 1 + r * _SEGS, 1 + (r + 1) * _SEGS
-        faces += [(o0 + i, o0 + (i + 1) % _SEGS, o1 + (i + 1) % _SEGS, o1 + i) for i in range(_SEGS)]
-    last = 1 + (nr - 1) * _SEGS
-    faces += [(last + i, last + (i + 1) % _SEGS, top) for i in range(_SEGS)]
+        o0, o1 = 1 + r * segs, 1 + (r + 1) * segs
+        faces += [(o0 + i, o0 + (i + 1) % segs, o1 + (i + 1) % segs, o1 + i) for i in range(segs)]
+    last = 1 + (nr - 1) * segs
+    faces += [(last + i, last + (i + 1) % segs, top) for i in range(segs)]
     return np.array(verts), faces
 
 
@@ -142,9 +142,15 @@ def build_mannequin(arm_obj, joints: np.ndarray, collection=None):
     for p in mesh.polygons:
         p.use_smooth = True
     mesh.materials.append(_material())
+    return bind_to_armature(obj, arm_obj, collection, "mannequin")
+
+
+def bind_to_armature(obj, arm_obj, collection, kind: str):
+    """Link the body mesh ``obj`` into ``collection`` (default: the scene's), parent it to
+    ``arm_obj`` with an Armature modifier, tag it ``choreo_rig`` = ``kind``; returns it."""
     (collection or bpy.context.scene.collection).objects.link(obj)
     obj.parent = arm_obj
     mod = obj.modifiers.new("Armature", "ARMATURE")
     mod.object = arm_obj
-    obj["choreo_rig"] = "mannequin"
+    obj["choreo_rig"] = kind
     return obj

@@ -7,7 +7,8 @@ code that a Python signal cannot stop (it swallows exceptions raised in
 ``render_post``), but a child can be killed, so Ctrl-C or SIGTERM stops the
 render at once. The movie is written to a temporary name beside the target and
 moved into place only when complete; Blender's output is kept from the
-terminal and shown only when the render fails.
+terminal and shown only when the render fails. ``settings`` changes the look
+(engine, shading, codec: :mod:`.actor_clip` renders with Cycles through it).
 """
 
 from __future__ import annotations
@@ -53,6 +54,16 @@ def configure_preview(scene, *, width: int = 640, height: int = 360, audio: bool
         ff.audio_bitrate = 192
 
 
+def apply_settings(scene, settings) -> None:
+    """Set ``(dotted path, value)`` pairs (or a dict of them) on ``scene``, in order."""
+    for path, value in (settings.items() if isinstance(settings, dict) else settings):
+        *owners, attr = path.split(".")
+        target = scene
+        for name in owners:
+            target = getattr(target, name)
+        setattr(target, attr, tuple(value) if isinstance(value, list) else value)
+
+
 def _run_job(job: dict, n: int, progress) -> str:
     """Run :mod:`.render_job` on ``job``; return the movie it wrote.
 
@@ -87,7 +98,8 @@ def _run_job(job: dict, n: int, progress) -> str:
 
 
 def render_preview(scene, out_path: str | os.PathLike, *, width: int = 640, height: int = 360,
-                   frame_range: tuple[int, int] | None = None, progress=None) -> dict:
+                   frame_range: tuple[int, int] | None = None, settings: dict | None = None,
+                   progress=None) -> dict:
     """Render ``scene`` to the MP4 ``out_path`` (atomic) and return timings.
 
     Parameters
@@ -97,6 +109,11 @@ def render_preview(scene, out_path: str | os.PathLike, *, width: int = 640, heig
         process); ``scene`` itself is not changed.
     frame_range : (int, int), optional
         Inclusive frames; default the scene's range.
+    settings : dict, optional
+        ``{"dotted.path": value}`` set on the scene, in order, after the
+        preview set-up (:func:`configure_preview`), e.g.
+        ``{"render.engine": "CYCLES", "cycles.samples": 16}``; values are
+        JSON (lists for vectors). Default: the plain preview.
     progress : ProgressFn, optional
         Called after every rendered frame.
 
@@ -118,7 +135,8 @@ def render_preview(scene, out_path: str | os.PathLike, *, width: int = 640, heig
             if "FINISHED" not in bpy.ops.wm.save_as_mainfile(filepath=blend, copy=True, compress=False):
                 raise RuntimeError(f"Blender did not save {blend}")
         written = _run_job({"blend": blend, "scene": scene.name, "movie": movie, "frames": [f0, f1],
-                            "width": int(width), "height": int(height)}, n, progress)
+                            "width": int(width), "height": int(height), "settings": list((settings or {}).items())},
+                           n, progress)
         os.replace(written, out_path)
     finally:
         for leftover in (movie, blend, blend + "1"):

@@ -37,11 +37,12 @@ def main(argv: list[str]) -> int:
 
     import bpy
 
-    from .render import configure_preview
+    from .render import apply_settings, configure_preview
 
     bpy.ops.wm.open_mainfile(filepath=job["blend"], load_ui=False)
     scene = bpy.data.scenes[job["scene"]]
     configure_preview(scene, width=job["width"], height=job["height"])
+    apply_settings(scene, job.get("settings", ()))
     scene.frame_start, scene.frame_end = job["frames"]
     scene.render.filepath = job["movie"]
     bpy.app.handlers.render_post.append(lambda *_: progress.write("frame\n"))

@@ -64,7 +64,7 @@ def song_frame(strip, scene, seconds: float) -> float:
     return strips.content_start(strip) + seconds * scene.render.fps / scene.render.fps_base
 
 
-def _pick_armature(objs, path, name):
+def pick_armature(objs, path, name):
     """The armature named ``name`` among ``objs``, or the only one; never a guess."""
     arms = [o for o in objs if o is not None and o.type == "ARMATURE"]
     if not arms:
@@ -102,7 +102,7 @@ def load_rig(scene, rig_path: str | os.PathLike | None, armature: str | None = N
                     dst.objects = list(src.objects)
             except OSError as exc:
                 raise ChoreoInputError(path, f"not a readable .blend ({exc})") from None
-        arm = _pick_armature(dst.objects, path, armature)
+        arm = pick_armature(dst.objects, path, armature)
         keep = {arm} | {o for o in dst.objects if o is not None and o.parent == arm}
         for o in dst.objects:
             if o is None:
@@ -119,7 +119,7 @@ def load_rig(scene, rig_path: str | os.PathLike | None, armature: str | None = N
                 bpy.ops.import_scene.fbx(filepath=path)
             except RuntimeError as exc:
                 raise ChoreoInputError(path, f"FBX import failed ({str(exc).strip().splitlines()[-1]})") from None
-        return _pick_armature([o for o in bpy.data.objects if o not in before], path, armature)
+        return pick_armature([o for o in bpy.data.objects if o not in before], path, armature)
     raise ChoreoInputError(path, f"unsupported rig file {ext or '(no extension)'}; expected .blend or .fbx")
 
 

@@ -70,6 +70,24 @@ def one_torch_thread():
 
 
 @pytest.fixture(scope="session")
+def photoreal_weights(tmp_path_factory) -> Path:
+    """A photoreal renderer (tiny configuration, 64², 30 steps) trained on the trainer's synthetic
+    figure, with a target record as ``choreo video train`` writes it (torch is needed once)."""
+    pytest.importorskip("torch")
+    from dataclasses import asdict
+
+    from choreo.core.training.photoreal import load_config, synthetic_clip, train_renderer
+    from choreo.core.video.poses import pose_stats
+
+    d = tmp_path_factory.mktemp("photoreal")
+    data = synthetic_clip(n_frames=40, size=64)
+    stats = pose_stats(data.keypoints, 64)
+    train_renderer(data, load_config("tiny"), d / "renderer.safetensors", d / "train", steps=30,
+                   extra_meta={"target": {"stats": asdict(stats), "size": 64, "fps": 30.0, "clip_sha256": "synthetic"}})
+    return d / "renderer.safetensors"
+
+
+@pytest.fixture(scope="session")
 def gridded_song(tmp_path_factory):
     """A 12-s synthetic song (120 BPM, 16 kHz wav) with its exact beat grid as SONG.json
     beside it, the way the shared music ships (generation reads it only when given

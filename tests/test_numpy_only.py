@@ -17,7 +17,7 @@ pytest.importorskip("bpy")
 pytestmark = pytest.mark.blender
 
 BLOCKED = ("scipy", "librosa", "torch", "safetensors", "soundfile", "numba", "sklearn", "soxr", "av",
-           "matplotlib", "tqdm", "audioread", "resampy")
+           "matplotlib", "tqdm", "audioread", "resampy", "mediapipe", "cv2", "jax")
 
 SCRIPT = r"""
 import importlib.abc, json, sys

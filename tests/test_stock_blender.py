@@ -60,7 +60,7 @@ def _selected() -> set[str] | None:
 VARIANTS = [("4.5.15", "3.11"), ("5.0.1", "3.11"), ("5.2.3", "3.13")]
 VARIANTS += [(v, _python_of(v)) for v in sorted((_selected() or set()) - {"all", "none"} - {v for v, _ in VARIANTS})]
 # What a stock Blender does not ship: none of it may be imported to Generate.
-NOT_IN_BLENDER = ("scipy", "librosa", "torch", "safetensors", "soundfile", "numba", "sklearn", "av")
+NOT_IN_BLENDER = ("scipy", "librosa", "torch", "safetensors", "soundfile", "numba", "sklearn", "av", "mediapipe", "cv2")
 # Weights the add-on cannot reach from its panel: kept in the repository, not in the zip.
 NOT_IN_ZIP = ("weights/ren_", "weights/dr_", "weights/choreo_crop_energy.", "weights/stgcn.", "weights/crossmodal.")
 STAMP = ".choreo-stock"
@@ -139,7 +139,7 @@ def stock_venv(version: str, python: str) -> tuple[Path, float]:
 # shows where it stopped) and one "RESULT {json}" line at the end.
 USER_INSTALL = r"""
 import importlib, importlib.util, json, os, sys
-zip_path, song, user_dir = sys.argv[1:4]
+zip_path, song, user_dir, renderer = sys.argv[1:5]
 out = {"python": sys.version.split()[0]}
 def step(msg):
     print("STEP " + msg, flush=True)
@@ -283,6 +283,22 @@ edits["right_changed"] = right != [quat(hand, f) for f in range(200, 401, 10)]
 edits["mirror"] = sorted(bpy.ops.choreo.mirror_range("EXEC_DEFAULT", True))
 edits["previous_kept"] = sum(t.mute for t in arm.animation_data.nla_tracks)
 out["edits"] = edits
+
+# Render Photoreal Video (issue 16): the dance filmed as a target person by the renderer's numpy
+# runtime, the movie made by Blender's own ffmpeg, beside the saved .blend.
+if renderer:
+    step("Render Photoreal Video")
+    sc = bpy.context.scene
+    sc.frame_end = sc.frame_start + 44
+    sc.choreo.photoreal_model = renderer
+    blend = os.path.join(os.path.dirname(zip_path), "dance.blend")
+    bpy.ops.wm.save_as_mainfile(filepath=blend)
+    n_scenes = len(bpy.data.scenes)
+    res = sorted(bpy.ops.choreo.render_photoreal())
+    movie = os.path.join(os.path.dirname(blend), "photoreal.mp4")
+    clip = bpy.data.movieclips.load(movie) if os.path.isfile(movie) else None
+    out["photoreal"] = {"result": res, "frames": clip.frame_duration if clip else 0,
+                        "size": list(clip.size) if clip else None, "scenes_kept": len(bpy.data.scenes) == n_scenes}
 out["user_dir"] = user_dir
 out["imported"] = sorted({m.split(".")[0] for m in sys.modules} & set(NOT_IN_BLENDER))
 print("RESULT " + json.dumps(out), flush=True)
@@ -325,7 +341,7 @@ def test_zip_carries_only_weights_the_addon_can_use(extension_zip, capsys):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("version,python", VARIANTS, ids=[f"bpy{v}-py{p}" for v, p in VARIANTS])
-def test_generate_in_a_stock_blender(version, python, extension_zip, tmp_path, capsys):
+def test_generate_in_a_stock_blender(version, python, extension_zip, tmp_path, capsys, request):
     """Install the zip into bpy==VERSION with nothing else, Generate twice onto the
     default mannequin and once onto a Mixamo rig; everything numpy + Blender only."""
     if not _wanted(version):
@@ -349,7 +365,11 @@ def test_generate_in_a_stock_blender(version, python, extension_zip, tmp_path, c
     user, env = _user_env(tmp_path)
     script = f"NOT_IN_BLENDER = {NOT_IN_BLENDER!r}\n" + USER_INSTALL
     t0 = time.perf_counter()
-    out = subprocess.run([str(py), "-c", script, str(extension_zip), str(song), str(user)],
+    try:  # a renderer to film the dance with: trained by the dev venv's torch (skipped without it)
+        renderer = str(request.getfixturevalue("photoreal_weights"))
+    except pytest.skip.Exception:
+        renderer = ""
+    out = subprocess.run([str(py), "-c", script, str(extension_zip), str(song), str(user), renderer],
                          capture_output=True, text=True, timeout=900, env=env, cwd=tmp_path)
     run_s = time.perf_counter() - t0
     lines = [ln for ln in out.stdout.splitlines() if ln.startswith("RESULT ")]
@@ -365,6 +385,7 @@ def test_generate_in_a_stock_blender(version, python, extension_zip, tmp_path, c
         print(f"stock Blender {res['bpy']} (numpy {res['numpy']}, Python {res['python']}): {run_s:.1f} s")
 
     check_result(res, user)
+    assert ("photoreal" in res) == bool(renderer), "Render Photoreal Video was not pressed"
 
 
 def check_result(res: dict, user: Path) -> None:
@@ -408,3 +429,7 @@ def check_result(res: dict, user: Path) -> None:
     assert ed["previous_kept"] >= 3, ed   # each of the three edits kept the action before it on a muted NLA track
     assert all(b.startswith("mixamorig:") for b in res["mapped"]["mixamo"]), res["mapped"]["mixamo"]
     assert res["imported"] == [], f"Generate imported packages a stock Blender lacks: {res['imported']}"
+    if "photoreal" in res:
+        pr = res["photoreal"]
+        assert pr["result"] == ["FINISHED"] and pr["frames"] == 45 and pr["size"] == [64, 64], pr
+        assert pr["scenes_kept"], pr

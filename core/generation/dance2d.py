@@ -18,8 +18,6 @@ so motion readers refuse it with a message naming the file.
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ChoreoInputError
-from ..fileio import atomic_path
+from ..fileio import atomic_folder, atomic_path
 from ..formats.openpose import Pose2D, project_front
 from .dance import OPTIONAL, DanceMusic, music_arrays, music_fields
 
@@ -131,21 +129,8 @@ def write_openpose_dir(dance: Dance2D, out_dir: str | os.PathLike, width: int = 
         if other:
             raise ChoreoInputError(out, f"folder holds other files ({other[0]}, …); give a new or empty "
                                         f"folder for the OpenPose frames")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix="." + out.name + ".", suffix=".tmp", dir=out.parent))
-    old = None
-    try:
-        write_openpose(dance.to_pose2d(width, height), stage / "frames")
-        if out.is_dir():  # swap: the old frames move aside, the new ones in, the old ones go
-            old = stage / "old"
-            os.replace(out, old)
-        os.replace(stage / "frames", out)
-    except BaseException:
-        if old is not None and old.exists() and not out.exists():
-            os.replace(old, out)
-        raise
-    finally:
-        shutil.rmtree(stage, ignore_errors=True)
+    with atomic_folder(out) as tmp:
+        write_openpose(dance.to_pose2d(width, height), tmp)
     return sorted(out.glob(FRAME_GLOB))
 
 

@@ -1,7 +1,15 @@
-"""The photoreal stage (issue 16): a dance → the target person's 2D pose space → frames.
+"""The photoreal stage (issue 16, docs/photoreal.md): a dance filmed as a target person.
 
-:mod:`.poses` projects a 3D dance with a camera, normalises it to a target's proportions
-and floor line, and draws the pose images the renderer is conditioned on (numpy only);
-:mod:`.io` reads clips and writes MP4 with the song's part in sync (PyAV, command line only:
-the add-on never imports it).
+Inside Blender (numpy only):
+
+- :mod:`.poses`: a 3D dance through a camera, Everybody Dance Now's global pose normalisation
+  onto a target, the pose image the renderer is conditioned on;
+- :mod:`.stage`: a dance placed in the target's picture (camera, normalisation, travel);
+- :mod:`.renderer`: the trained renderer frame by frame (numpy; torch on the command line);
+- :mod:`.target`: the target folder ``choreo video prepare`` writes (frames via PyAV only);
+- :mod:`.png`: PNG and WAV files with the standard library, for Blender's own ffmpeg;
+- :mod:`.quality`: SSIM and PSNR.
+
+Command line only: :mod:`.io` (PyAV: clips in, MP4 with the song out), :mod:`.detect`
+(MediaPipe BlazePose), :mod:`.prepare` (clip → target folder).
 """

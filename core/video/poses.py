@@ -109,6 +109,8 @@ class PoseStats:
     height_close: float  # body height (lower ankle to the highest head point) near ``close``
     height_far: float
     centre_x: float     # median x of the ankles' midpoint
+    left: float = math.nan   # 5th and 95th percentiles of that x: how far the person travels
+    right: float = math.nan  # across the image (NaN in records made before they were kept)
 
 
 def _ankle_and_height(kp: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -130,7 +132,8 @@ def pose_stats(kp: np.ndarray, image_height: float) -> PoseStats:
     if not (hc > 0 and hf > 0):
         raise ChoreoInputError("poses", "the body has no height in the image (head at or below the ankles)")
     mid = kp[:, _ANKLES, 0].mean(axis=1)
-    return PoseStats(float(close), float(far), hc, hf, float(np.median(mid)))
+    left, right = np.percentile(mid, [5, 95])
+    return PoseStats(float(close), float(far), hc, hf, float(np.median(mid)), float(left), float(right))
 
 
 def normalize(kp: np.ndarray, source: PoseStats, target: PoseStats) -> np.ndarray:
