@@ -60,8 +60,9 @@ def add_parser(subparsers) -> None:
     r.add_argument("--no-audio", action="store_true", help="write the video without sound")
     r.add_argument("--camera-yaw", type=float, default=0.0, metavar="DEG",
                    help="film the dance turned by this angle about the vertical (default 0: from the front)")
-    r.add_argument("--backend", choices=("torch", "numpy"), default="torch",
-                   help="torch (default: ~3× faster on a CPU, or a GPU with --device) or numpy (what Blender runs)")
+    r.add_argument("--backend", choices=("auto", "torch", "numpy"), default="auto",
+                   help="torch (~3× faster on a CPU, or a GPU with --device), numpy (what Blender runs), or "
+                        "auto (default: torch when installed)")
     r.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto", help="for --backend torch")
     r.set_defaults(func=run_render)
 
@@ -183,7 +184,12 @@ def run_render(args: argparse.Namespace) -> int:
     out = Path(check_output(args.out))
     if out.suffix.lower() != ".mp4":
         raise ChoreoInputError(out, "the video must end in .mp4")
-    renderer = Renderer(args.target, backend=args.backend, device=args.device)
+    backend = args.backend
+    if backend == "auto":
+        import importlib.util
+
+        backend = "torch" if importlib.util.find_spec("torch") is not None else "numpy"
+    renderer = Renderer(args.target, backend=backend, device=args.device)
     renderer.target_stats  # noqa: B018  (weights without a target record are said before any work)
     t0 = time.perf_counter()
     with cli_bar("video render") as bar:
