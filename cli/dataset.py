@@ -25,10 +25,13 @@ def add_parser(subparsers) -> None:
     b.add_argument("--takes", nargs="+", metavar="TAKE",
                    help="take names (file stems); default: the dance takes of descriptions.csv")
     b.add_argument("--tracks", nargs="+", metavar="TRACK", help="track names; default: all in --music")
-    b.add_argument("--val-takes", nargs="*", metavar="TAKE", default=list(cp.DEFAULT_VAL_TAKES),
-                   help="takes held out for validation (default: %(default)s)")
-    b.add_argument("--val-tracks", nargs="*", metavar="TRACK", default=list(cp.DEFAULT_VAL_TRACKS),
-                   help="tracks held out for validation (default: %(default)s)")
+    b.add_argument("--val-takes", nargs="*", metavar="TAKE",
+                   help="takes held out for validation (default: " + " ".join(cp.DEFAULT_VAL_TAKES) + " on "
+                        "Choreo's data, else about 15 %% of your takes, spread through them by name; "
+                        "none given: hold none out)")
+    b.add_argument("--val-tracks", nargs="*", metavar="TRACK",
+                   help="tracks held out for validation (default: " + " ".join(cp.DEFAULT_VAL_TRACKS) + " on "
+                        "Choreo's data, else about 15 %% of your tracks)")
     b.add_argument("--segment-seconds", type=float, default=cp.BuildParams.segment_seconds,
                    help="target length of a music window, rounded to whole bars (default: %(default)s)")
     b.add_argument("--min-ratio", type=float, default=cp.BuildParams.min_ratio, help="slowest local warp")
@@ -67,8 +70,8 @@ def format_summary(s: dict) -> str:
 
 
 def run_build(args: argparse.Namespace) -> int:
-    params = cp.BuildParams(seed=args.seed, takes=args.takes, val_takes=list(args.val_takes or []),
-                            val_tracks=list(args.val_tracks or []), segment_seconds=args.segment_seconds,
+    params = cp.BuildParams(seed=args.seed, takes=args.takes, val_takes=args.val_takes,
+                            val_tracks=args.val_tracks, segment_seconds=args.segment_seconds,
                             min_ratio=args.min_ratio, max_ratio=args.max_ratio, mirror=not args.no_mirror,
                             features=not args.no_features)
     t0 = time.perf_counter()
@@ -76,6 +79,11 @@ def run_build(args: argparse.Namespace) -> int:
         corpus = cp.build_corpus(args.mocap, args.music, args.out, params, tracks=args.tracks, progress=bar)
     elapsed = time.perf_counter() - t0
     print(f"wrote {args.out} in {elapsed:.1f} s")
+    for path, problem in corpus.params.get("skipped", []):
+        print(f"skipped {path}: {problem}")
+    chosen = [w for w, given in (("takes", args.val_takes), ("tracks", args.val_tracks)) if given is None]
+    if chosen:
+        print(f"held out (chosen, not named): {' and '.join(chosen)} as listed under split below")
     print(format_summary(corpus.summary()))
     return 0
 

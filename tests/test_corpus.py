@@ -225,3 +225,34 @@ def test_feature_cache_is_keyed_on_the_feature_source(tmp_path, monkeypatch):
     again = features_for_file(wav, beats=beats)
     assert len(list((tmp_path / "cache").glob("features-*.npz"))) == 2  # a new key: recomputed
     np.testing.assert_array_equal(again.values, first.values)
+
+
+def test_a_users_own_folders_build_with_held_out_chosen_and_a_bad_file_skipped(tmp_path, mocap_dir, music_dir,
+                                                                               capsys):
+    """Issue 17 item 5: the defaults named CMU takes, so a user's own folders stopped with
+    "--val-takes: not among the selected takes"; and one bad file among many was fatal."""
+    from choreo.cli import main
+
+    mine, songs = tmp_path / "my_mocap", tmp_path / "my_songs"
+    mine.mkdir()
+    songs.mkdir()
+    for k, take in enumerate(("005_02", "005_04", "005_09", "005_18")):
+        shutil.copy(mocap_dir / "005" / f"{take}.bvh", mine / f"studio_{k}.bvh")
+    (mine / "broken.bvh").write_text("HIERARCHY\nROOT Hip\n{\n")
+    for k, track in enumerate(("mma07_rhumba", "mma13_boneym")):
+        for ext in (".ogg", ".json"):
+            shutil.copy(music_dir / f"{track}{ext}", songs / f"song_{k}{ext}")
+    argv = ["dataset", "build", "--mocap", str(mine), "--music", str(songs), "--out", str(tmp_path / "c.npz"),
+            "--no-features"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert f"skipped {mine / 'broken.bvh'}: " in out and "held out (chosen, not named)" in out
+    c = Corpus.load(tmp_path / "c.npz")
+    split = dict(zip(c.arrays["takes"].tolist(), c.arrays["take_split"].tolist()))
+    assert sorted(split) == [f"studio_{k}" for k in range(4)] and list(split.values()).count("val") == 1
+    tracks = dict(zip(c.arrays["tracks"].tolist(), c.arrays["track_split"].tolist()))
+    assert sorted(tracks.values()) == ["train", "val"]
+    assert c.params["skipped"] == [[str(mine / "broken.bvh"), c.params["skipped"][0][1]]]
+    assert main(argv[:-1] + ["--no-features", "--out", str(tmp_path / "again.npz")]) == 0  # the same pick again
+    again = Corpus.load(tmp_path / "again.npz")
+    assert again.arrays["take_split"].tolist() == c.arrays["take_split"].tolist()

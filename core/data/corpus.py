@@ -16,7 +16,7 @@ import io
 import json
 import os
 import zipfile
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Iterator, Sequence
 
@@ -50,6 +50,8 @@ class BuildParams:
 
     ``takes`` None = the dance takes listed in the mocap dir's descriptions.csv
     (description starting with "dance"), or every BVH when there is no CSV.
+    ``val_takes`` / ``val_tracks`` None = :func:`held_out` chooses them from what
+    the folders hold (the CMU defaults on ../shared/data); ``[]`` holds none out.
     ``segment_seconds``: a music window is the whole number of bars closest to
     this length (at least one bar); the CMU dance takes last 3.6–15 s, so
     windows of 8–16 bars would not fit any take.
@@ -57,8 +59,8 @@ class BuildParams:
 
     seed: int = 0
     takes: list[str] | None = None
-    val_takes: list[str] = field(default_factory=lambda: list(DEFAULT_VAL_TAKES))
-    val_tracks: list[str] = field(default_factory=lambda: list(DEFAULT_VAL_TRACKS))
+    val_takes: list[str] | None = None   # None: :func:`held_out` chooses (stored resolved)
+    val_tracks: list[str] | None = None
     segment_seconds: float = 5.0
     min_ratio: float = 0.8
     max_ratio: float = 1.25
@@ -109,6 +111,21 @@ def _dance_takes_from_csv(mocap_dir: Path) -> list[str] | None:
                 if r.get("Motion Description", "").strip().lower().startswith("dance")]
     except (OSError, KeyError, csv.Error, UnicodeDecodeError) as exc:
         raise ChoreoInputError(csv_path, f"unreadable take list ({exc})") from None
+
+
+def held_out(names: Sequence[str], default: Sequence[str], fraction: float = 0.15) -> list[str]:
+    """The held-out names among ``names`` when none were named: ``default`` when all of it is
+    there (Choreo's own data), else about ``fraction`` of them spread evenly through the sorted
+    names (at least one; at least one left for training) — deterministic, so a rebuild holds out
+    the same ones."""
+    names = sorted(names)
+    if all(d in names for d in default):
+        return list(default)
+    if len(names) < 2:
+        return []
+    n = min(max(1, int(round(fraction * len(names)))), len(names) - 1)
+    picks = np.linspace(0, len(names) - 1, n + 2)[1:-1].round().astype(int)
+    return [names[i] for i in sorted(set(picks.tolist()))]
 
 
 def find_takes(mocap_dir: str | os.PathLike, takes: Sequence[str] | None = None) -> list[tuple[str, Path]]:
@@ -344,21 +361,47 @@ def build_corpus(mocap_dir: str | os.PathLike, music_dir: str | os.PathLike, out
         raise ChoreoInputError("warp bounds", f"need 0 < min_ratio <= 1 <= max_ratio, got {p.min_ratio}, {p.max_ratio}")
     take_files = find_takes(mocap_dir, p.takes)
     track_files = find_tracks(music_dir, tracks)
-    take_names = [n for n, _ in take_files]
-    track_names = [f.stem for f in track_files]
-    for what, names, pool in (("take", p.val_takes, take_names), ("track", p.val_tracks, track_names)):
-        bad = [v for v in names if v not in pool]
+    for what, names, pool in (("take", p.val_takes, [n for n, _ in take_files]),
+                               ("track", p.val_tracks, [f.stem for f in track_files])):
+        bad = [v for v in names or () if v not in pool]
         if bad:
             raise ChoreoInputError(f"--val-{what}s", f"not among the selected {what}s: {', '.join(bad)}")
 
+    # A file that cannot be read is reported and left out; the build goes on with the rest.
+    skipped: list[list[str]] = []
     report(progress, 0.0, "loading takes")
     takes = []
     for i, (name, path) in enumerate(take_files):
-        m = load_bvh_motion(path)
+        try:
+            m = load_bvh_motion(path)
+        except ChoreoInputError as exc:
+            skipped.append([str(path), exc.problem])
+            continue
         kb = kinematic.kinematic_beats(m, p.beat_sigma_s, p.beat_min_separation_s, p.beat_min_prominence)
         takes.append(Take(name, Path(path), m, kb))
         report(progress, 0.15 * (i + 1) / len(take_files), name)
-    loaded = [load_track(f) for f in track_files]
+    loaded = []
+    for f in track_files:
+        try:
+            loaded.append(load_track(f))
+        except ChoreoInputError as exc:
+            skipped.append([str(exc.path), exc.problem])
+    for what, folder, good in (("take", mocap_dir, takes), ("track", music_dir, loaded)):
+        if not good:
+            raise ChoreoInputError(folder, f"no readable {what}: " + "; ".join(f"{Path(f).name}: {w}"
+                                                                            for f, w in skipped[:3]))
+    take_names = [t.name for t in takes]
+    track_names = [t.name for t in loaded]
+    resolved = {}
+    for what, names, pool, default in (("take", p.val_takes, take_names, DEFAULT_VAL_TAKES),
+                                       ("track", p.val_tracks, track_names, DEFAULT_VAL_TRACKS)):
+        if names is None:
+            names = held_out(pool, default)
+        lost = [v for v in names if v not in pool]
+        if lost:
+            raise ChoreoInputError(f"--val-{what}s", f"held-out {what}s could not be read: {', '.join(lost)}")
+        resolved[what] = list(names)
+    p = replace(p, val_takes=resolved["take"], val_tracks=resolved["track"])
     windows = [music_windows(t, p.segment_seconds) for t in loaded]
     split_of_take = ["val" if t in p.val_takes else "train" for t in take_names]
     split_of_track = ["val" if t in p.val_tracks else "train" for t in track_names]
@@ -432,6 +475,8 @@ def build_corpus(mocap_dir: str | os.PathLike, music_dir: str | os.PathLike, out
     params_json = asdict(p)
     params_json["takes"] = take_names
     params_json["tracks"] = track_names
+    if skipped:  # (absent when every file was read: the corpus of Choreo's own data is unchanged)
+        params_json["skipped"] = skipped
     arrays = {
         "format_version": np.array(FORMAT_VERSION, dtype=np.int64),
         "fps": np.array(p.fps, dtype=np.float64),
