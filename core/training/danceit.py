@@ -28,7 +28,6 @@ instead of the last step's.
 
 from __future__ import annotations
 
-import copy
 import math
 import os
 import time
@@ -44,7 +43,7 @@ from ..models.matchnet import MatchNet, MatchNetConfig, distance, matching_loss
 from ..models.weights import module_tensors
 from ..progress import ProgressFn, report
 from . import checkpoint as ckpt
-from .trainer import load_corpus, log_entry, run_training, write_generator
+from .trainer import load_corpus, log_entry, run_training, with_defaults, write_generator
 
 FAMILY_NAME = "danceit"
 DEFAULTS: dict = {
@@ -76,12 +75,7 @@ _POSITIVE_INTS = ("steps", "batch_size", "threads", "val_every", "checkpoint_eve
 
 def validate_config(config: dict, where: str = "config") -> dict:
     """The full config (defaults filled in), or :class:`ChoreoInputError` naming ``where``."""
-    if not isinstance(config, dict):
-        raise ChoreoInputError(where, "config must be a JSON object")
-    unknown = sorted(set(config) - set(DEFAULTS))
-    if unknown:
-        raise ChoreoInputError(where, f"unknown key {unknown[0]!r} (known: {', '.join(sorted(DEFAULTS))})")
-    cfg = {**copy.deepcopy(DEFAULTS), **copy.deepcopy(config)}
+    cfg = with_defaults(config, DEFAULTS, where)
     if cfg["task"] != "generator" or cfg["family"] != FAMILY_NAME:
         raise ChoreoInputError(where, f"task/family must be generator/{FAMILY_NAME} here")
     for k in _POSITIVE_INTS + ("seed",):

@@ -29,7 +29,6 @@ pairs' centre crops, which is what generation does.
 
 from __future__ import annotations
 
-import copy
 import json
 import math
 import os
@@ -47,7 +46,7 @@ from ..models.style import StyleEncoder
 from ..progress import ProgressFn, report
 from . import checkpoint as ckpt
 from .data import PairData
-from .trainer import load_corpus, log_entry, resolve_path, run_training, write_generator
+from .trainer import load_corpus, log_entry, resolve_path, run_training, with_defaults, write_generator
 
 FAMILY_NAME = "dancerevolution"
 SCHEDULES = ("teacher", "const", "linear", "square", "exp")
@@ -86,12 +85,7 @@ _POSITIVE_INTS = ("condition_frames", "epoch_steps", "steps", "batch_size", "cro
 
 def validate_config(config: dict, where: str = "config") -> dict:
     """The full config (defaults filled in), or :class:`ChoreoInputError` naming ``where``."""
-    if not isinstance(config, dict):
-        raise ChoreoInputError(where, "config must be a JSON object")
-    unknown = sorted(set(config) - set(DEFAULTS))
-    if unknown:
-        raise ChoreoInputError(where, f"unknown key {unknown[0]!r} (known: {', '.join(sorted(DEFAULTS))})")
-    cfg = {**copy.deepcopy(DEFAULTS), **copy.deepcopy(config)}
+    cfg = with_defaults(config, DEFAULTS, where)
     if cfg["task"] != "generator" or cfg["family"] != FAMILY_NAME:
         raise ChoreoInputError(where, f"task/family must be generator/{FAMILY_NAME} here")
     if cfg["schedule"] not in SCHEDULES:

@@ -38,8 +38,6 @@ its SSIM, PSNR and L1 go into the report and the weights' meta.
 
 from __future__ import annotations
 
-import copy
-import math
 import os
 import time
 from dataclasses import dataclass
@@ -59,7 +57,7 @@ from ..video.poses import pose_image
 from ..video.quality import gaussian_window, psnr, ssim
 from ..video.renderer import KIND, VERSION, face_box, face_centre, to_uint8
 from . import checkpoint as ckpt
-from .trainer import resolve_device
+from .trainer import is_number, resolve_device, with_defaults
 
 DEFAULTS: dict = {
     "kind": "photoreal",
@@ -219,18 +217,9 @@ def synthetic_clip(n_frames: int = 120, size: int = 64, seed: int = 0) -> ClipDa
 
 # -- config ----------------------------------------------------------------------------------------
 
-def _number(x) -> bool:
-    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
-
-
 def validate_config(config: dict, where: str = "config") -> dict:
     """The full config (defaults filled in), or :class:`ChoreoInputError` naming ``where`` and the problem."""
-    if not isinstance(config, dict):
-        raise ChoreoInputError(where, "config must be a JSON object")
-    unknown = sorted(set(config) - set(DEFAULTS))
-    if unknown:
-        raise ChoreoInputError(where, f"unknown key {unknown[0]!r} (known: {', '.join(sorted(DEFAULTS))})")
-    cfg = {**copy.deepcopy(DEFAULTS), **copy.deepcopy(config)}
+    cfg = with_defaults(config, DEFAULTS, where)
     if cfg["kind"] != "photoreal":
         raise ChoreoInputError(where, f"kind must be 'photoreal' here, got {cfg['kind']!r}")
     for k in _POSITIVE_INTS + ("steps", "seed", "max_warmup"):
@@ -243,15 +232,15 @@ def validate_config(config: dict, where: str = "config") -> dict:
     ev = cfg["eval_frames"]
     if ev is not None and (not isinstance(ev, int) or isinstance(ev, bool) or ev < 1):
         raise ChoreoInputError(where, f"eval_frames must be null or a positive integer, got {ev!r}")
-    if not (_number(cfg["lr"]) and cfg["lr"] > 0):
+    if not (is_number(cfg["lr"]) and cfg["lr"] > 0):
         raise ChoreoInputError(where, f"lr must be a positive number, got {cfg['lr']!r}")
-    if not (_number(cfg["lr_decay_start"]) and 0 <= cfg["lr_decay_start"] <= 1):
+    if not (is_number(cfg["lr_decay_start"]) and 0 <= cfg["lr_decay_start"] <= 1):
         raise ChoreoInputError(where, f"lr_decay_start must be a number in [0, 1], got {cfg['lr_decay_start']!r}")
     for k in ("w_gan", "w_fm", "w_l1", "w_ssim", "w_face"):
-        if not (_number(cfg[k]) and cfg[k] >= 0):
+        if not (is_number(cfg[k]) and cfg[k] >= 0):
             raise ChoreoInputError(where, f"{k} must be a non-negative number, got {cfg[k]!r}")
     b = cfg["betas"]
-    if not (isinstance(b, list) and len(b) == 2 and all(_number(x) and 0 <= x < 1 for x in b)):
+    if not (isinstance(b, list) and len(b) == 2 and all(is_number(x) and 0 <= x < 1 for x in b)):
         raise ChoreoInputError(where, f"betas must be two numbers in [0, 1), got {b!r}")
     if cfg["gan"] not in ("lsgan", "hinge"):
         raise ChoreoInputError(where, f"gan must be 'lsgan' or 'hinge', got {cfg['gan']!r}")

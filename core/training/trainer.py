@@ -85,21 +85,27 @@ DEFAULTS: dict = {
 RESUMABLE_CHANGES = ("steps", "val_every", "checkpoint_every", "log_every", "description", "threads")
 
 
-def _is_number(x) -> bool:
+def is_number(x) -> bool:
     """A finite JSON number (bool is not one)."""
     return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+
+
+def with_defaults(config, defaults: dict, where: str) -> dict:
+    """A copy of ``defaults`` with ``config`` over it; a config that is not a JSON object or
+    has a key ``defaults`` lacks is a :class:`ChoreoInputError` naming ``where`` (every
+    trainer's config is checked so, then for its own values)."""
+    if not isinstance(config, dict):
+        raise ChoreoInputError(where, "config must be a JSON object")
+    unknown = sorted(set(config) - set(defaults))
+    if unknown:
+        raise ChoreoInputError(where, f"unknown key {unknown[0]!r} (known: {', '.join(sorted(defaults))})")
+    return {**copy.deepcopy(defaults), **copy.deepcopy(config)}
 
 
 def validate_config(config: dict, where: str = "config") -> dict:
     """The full config (defaults filled in), or :class:`ChoreoInputError` naming
     ``where`` and the first problem: unknown key, wrong task, bad value."""
-    if not isinstance(config, dict):
-        raise ChoreoInputError(where, "config must be a JSON object")
-    unknown = sorted(set(config) - set(DEFAULTS))
-    if unknown:
-        raise ChoreoInputError(where, f"unknown key {unknown[0]!r} (known: {', '.join(sorted(DEFAULTS))})")
-    cfg = copy.deepcopy(DEFAULTS)
-    cfg.update(copy.deepcopy(config))
+    cfg = with_defaults(config, DEFAULTS, where)
     if cfg["task"] != "generator":
         raise ChoreoInputError(where, f"task must be 'generator' here, got {cfg['task']!r}")
     if cfg["family"] != FAMILY.name:
@@ -118,21 +124,21 @@ def validate_config(config: dict, where: str = "config") -> dict:
               "threads"):
         if not isinstance(cfg[k], int) or isinstance(cfg[k], bool) or cfg[k] < 1:
             raise ChoreoInputError(where, f"{k} must be a positive integer, got {cfg[k]!r}")
-    if cfg["grad_clip"] is not None and not (_is_number(cfg["grad_clip"]) and cfg["grad_clip"] > 0):
+    if cfg["grad_clip"] is not None and not (is_number(cfg["grad_clip"]) and cfg["grad_clip"] > 0):
         raise ChoreoInputError(where, f"grad_clip must be null or a positive number, got {cfg['grad_clip']!r}")
-    if cfg["energy_sigma_s"] is not None and not (_is_number(cfg["energy_sigma_s"]) and cfg["energy_sigma_s"] > 0):
+    if cfg["energy_sigma_s"] is not None and not (is_number(cfg["energy_sigma_s"]) and cfg["energy_sigma_s"] > 0):
         raise ChoreoInputError(where, f"energy_sigma_s must be null or a positive number, got {cfg['energy_sigma_s']!r}")
     if not isinstance(cfg["style_posterior"], bool):
         raise ChoreoInputError(where, f"style_posterior must be true or false, got {cfg['style_posterior']!r}")
     # NaN passes every comparison, so each number is checked finite first (JSON allows NaN, Infinity).
     for k in ("lr_g", "lr_d_local", "lr_d_global"):
-        if not (_is_number(cfg[k]) and cfg[k] > 0):
+        if not (is_number(cfg[k]) and cfg[k] > 0):
             raise ChoreoInputError(where, f"{k} must be a positive number, got {cfg[k]!r}")
     for k in ("w_l1", "w_adv", "w_p", "w_fm", "w_gp", "gp_center", "w_kl"):
-        if not (_is_number(cfg[k]) and cfg[k] >= 0):
+        if not (is_number(cfg[k]) and cfg[k] >= 0):
             raise ChoreoInputError(where, f"{k} must be a non-negative number, got {cfg[k]!r}")
     b = cfg["betas"]
-    if not (isinstance(b, list) and len(b) == 2 and all(_is_number(x) and 0 <= x < 1 for x in b)):
+    if not (isinstance(b, list) and len(b) == 2 and all(is_number(x) and 0 <= x < 1 for x in b)):
         raise ChoreoInputError(where, f"betas must be two numbers in [0, 1), got {b!r}")
     if not isinstance(cfg["seed"], int) or isinstance(cfg["seed"], bool):
         raise ChoreoInputError(where, f"seed must be an integer, got {cfg['seed']!r}")
@@ -143,7 +149,7 @@ def validate_config(config: dict, where: str = "config") -> dict:
         if not isinstance(cfg[k], str):
             raise ChoreoInputError(where, f"{k} must be a path string, got {cfg[k]!r}")
     layers = cfg["perceptual_layers"]
-    if layers is not None and not (isinstance(layers, list) and all(_is_number(x) and x >= 0 for x in layers)):
+    if layers is not None and not (isinstance(layers, list) and all(is_number(x) and x >= 0 for x in layers)):
         raise ChoreoInputError(where, f"perceptual_layers must be null or a list of non-negative numbers, "
                                       f"got {layers!r}")
     try:
