@@ -120,6 +120,9 @@ def run_train(args: argparse.Namespace) -> int:
                                 steps=args.steps, resolution=args.resolution, device=args.device,
                                 resume=False if args.restart else "auto", progress=bar, log=_say,
                                 extra_meta=target_meta(target))
+    if args.steps and result["steps"] > args.steps:
+        _say(f"the checkpoint in {Path(target.path) / 'train'} had {result['steps']} steps already, more than "
+             f"--steps {args.steps}: nothing more was trained (--restart starts again)")
     held = result["held_out"]
     print(f"wrote {out}: {result['steps']} steps in {time.perf_counter() - t0:.0f} s on {result['device']}; "
           f"held-out frames SSIM {held['ssim']:.3f}, PSNR {held['psnr']:.1f} dB; "

@@ -48,6 +48,8 @@ def test_stand_in_prepare_train_render(tmp_path, dance, capsys):
     weights = target / "renderer.safetensors"
     assert weights.is_file() and any((target / "train").iterdir())
     capsys.readouterr()
+    assert main(["video", "train", str(target), "--config", "tiny", "--steps", "3"]) == 0  # resumes: already past 3
+    assert "6 steps already" in capsys.readouterr().err
     out = tmp_path / "out.mp4"
     assert main(["video", "render", str(dance["npz"]), "--target", str(weights), "-o", str(out)]) == 0
     assert "wrote" in capsys.readouterr().out
