@@ -31,7 +31,7 @@ from .strip_audio import active_sound_strip, sequencer_scene
 
 @dataclass
 class PhotorealPlan:
-    weights: str
+    renderer: object           # the loaded Renderer (numpy only: the worker uses it as it is)
     out: str
     keypoints: np.ndarray      # (T, 18, 2) in the target's picture
     fps: float
@@ -72,20 +72,18 @@ def make_photoreal_plan(context, progress=None) -> PhotorealPlan:
     renderer.target_stats  # noqa: B018
     joints, fps, song = scene_dance(context.scene, arm, _music(context), progress)
     keypoints = renderer.place_dance(joints, fps)
-    return PhotorealPlan(weights, out, keypoints, fps, song)
+    return PhotorealPlan(renderer, out, keypoints, fps, song)
 
 
 def render_frames(plan: PhotorealPlan, progress=None) -> str:
     """The plan's frames as PNGs (and the song's part as a WAV) in a new temporary folder,
     returned; the folder is removed if this stops early (an error, Esc)."""
     from ..core.video.png import write_png, write_wav
-    from ..core.video.renderer import Renderer
 
     folder = tempfile.mkdtemp(prefix="choreo_photoreal_")
     try:
-        renderer = Renderer(plan.weights)
         n = len(plan.keypoints)
-        for k, frame in enumerate(renderer.render_keypoints(plan.keypoints)):
+        for k, frame in enumerate(plan.renderer.render_keypoints(plan.keypoints)):
             write_png(os.path.join(folder, f"frame_{k:06d}.png"), frame)
             if progress is not None:
                 progress((k + 1) / n, f"Rendering frame {k + 1}/{n}")

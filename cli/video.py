@@ -145,12 +145,14 @@ def target_meta(target) -> dict:
                        "clip_sha256": target.meta["clip"]["sha256"]}}
 
 
-def _dance_joints(path: Path, armature: str | None):
-    """(joints (T, 24, 3), fps, song (samples, rate, start s) or None) of a dance file."""
+def _dance_joints(path: Path, armature: str | None, own_song: bool = True):
+    """(joints (T, 24, 3), fps, samples (y, rate) or None, start s) of a dance file: the song's
+    part under its first frame; the dance's own song is decoded only when ``own_song``."""
     if path.suffix.lower() == ".blend":
         from ..addon.blend_dance import read_blend_dance
 
-        return read_blend_dance(path, armature)
+        joints, fps, song = read_blend_dance(path, armature)
+        return (joints, fps, None, 0.0) if song is None else (joints, fps, song[:2], song[2])
     if path.suffix.lower() != ".npz":
         raise ChoreoInputError(path, "a dance must be a Choreo .npz or a .blend")
     if armature:
@@ -159,13 +161,12 @@ def _dance_joints(path: Path, armature: str | None):
     from ..core.generation import load_dance
 
     dance = load_dance(path)
-    song = None
-    if dance.audio_path:
+    samples = None
+    if dance.audio_path and own_song:
         if not os.path.isfile(dance.audio_path):
             raise ChoreoInputError(dance.audio_path, f"song of {path.name} not found; pass --song FILE or --no-audio")
-        y, sr = load_audio(dance.audio_path, sr=44100)
-        song = (y, sr, float(dance.audio_start))
-    return dance.motion.joints, float(dance.motion.fps), song
+        samples = load_audio(dance.audio_path, sr=44100)
+    return dance.motion.joints, float(dance.motion.fps), samples, float(dance.audio_start)
 
 
 def film_dance(renderer, joints, fps: float, song, out, *, camera=None, progress=None) -> int:
@@ -196,12 +197,11 @@ def run_render(args: argparse.Namespace) -> int:
     renderer.target_stats  # noqa: B018  (weights without a target record are said before any work)
     t0 = time.perf_counter()
     with cli_bar("video render") as bar:
-        joints, fps, song = _dance_joints(Path(args.dance), args.armature)
-        if args.no_audio:
-            song = None
-        elif args.song:
-            y, sr = load_audio(args.song, sr=44100)
-            song = (y, sr, song[2] if song else 0.0)
+        joints, fps, samples, start = _dance_joints(Path(args.dance), args.armature,
+                                                    own_song=not (args.song or args.no_audio))
+        if args.song and not args.no_audio:
+            samples = load_audio(args.song, sr=44100)
+        song = None if samples is None or args.no_audio else (*samples, start)
         camera = None
         if args.camera_yaw:
             from dataclasses import replace
