@@ -58,6 +58,7 @@ class Plan:
     follow_keys: bool = True         # a range passes through the animator's keys inside it
     energy_curve: object | None = None  # an EnergyCurve (file seconds) when scene.choreo.energy is keyed
     options: dict = field(default_factory=dict)  # the family's own settings (DanceIt's library, move length)
+    notes: tuple = ()                # further markers (dance s, text): where a lifted dance was filled
 
 
 # --- step 1: read and check (main thread) ------------------------------------
@@ -252,7 +253,7 @@ def apply_plan(context, plan: Plan, dance, progress=None) -> dict:
         report = apply_dance(dance, obj, scene, frame_start=plan.audio.frame_start,
                              key_mode=plan.key_mode, tolerance_m=plan.tolerance,
                              bone_map=plan.bone_map, frame_range=plan.frame_range, locks=plan.locks,
-                             follow_keys=plan.follow_keys, progress=progress)
+                             follow_keys=plan.follow_keys, notes=plan.notes, progress=progress)
         if created:
             scene.choreo.target = obj
             f0 = int(round(plan.audio.frame_start))

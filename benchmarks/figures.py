@@ -40,7 +40,8 @@ REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "benchmarks" / "results"
 DOCS = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
 #: record name -> where its measuring command writes it (relative to the repository)
-SOURCES = {"corpus": "out/corpus.json", "bench": "out/bench/bench.json", "video_bench": "out/video/video_bench.json"}
+SOURCES = {"corpus": "out/corpus.json", "bench": "out/bench/bench.json", "video_bench": "out/video/video_bench.json",
+           "lifter_bench": "out/lifter_bench.json"}
 MARK = re.compile(r"(<!-- figures:(?P<name>[\w-]+) -->\n)(?P<body>.*?)(<!-- /figures:(?P=name) -->)", re.S)
 
 
@@ -318,6 +319,40 @@ def render_video(r: dict) -> str:
     return head + "\n\n" + "\n".join(table + speed)
 
 
+def render_lifter(r: dict) -> str:
+    """README and docs/lifting.md: `benchmarks/lifter_benchmark.py` on the held-out CMU takes."""
+    t = r["training"]
+    head = _para(
+        f"Recorded run (`benchmarks/lifter_benchmark.py`): held-out takes {', '.join(r['takes'])} (never trained "
+        f"on), whole, each through {r['views']} cameras no training step drew, in every layout; the lifter trained "
+        f"{t['steps']} steps in {t['seconds'] / 60:.0f} min on {t['takes']} takes ({t['minutes']} min of mocap). "
+        f"MPJPE / PA-MPJPE in mm, pelvis-relative, camera axes.")
+    rows = ["| 2D | layout | learned | Taylor, template lengths | Taylor, the take's lengths |", "|---|---|---|---|---|"]
+    for key, layouts in r["pose"].items():
+        for layout, v in layouts.items():
+            cells = [f"{v[w]['mpjpe_mm']:.0f} / {v[w]['pa_mpjpe_mm']:.0f}"
+                     for w in ("learned", "taylor", "taylor_true_lengths")]
+            rows.append(f"| {key} | {layout} | " + " | ".join(cells) + " |")
+    world = ["", "| placed on the floor (true focal length), 2D | path error m | foot slide on contacts, cm/s: "
+                 "raw / grounded / mocap | bone-length variation of the raw network, % |", "|---|---|---|---|"]
+    for key, layouts in r["world"].items():
+        v = {m: np.mean([x[m] for x in layouts.values()]) for m in next(iter(layouts.values()))}
+        world.append(f"| {key} (mean of the layouts) | {v['path_error_m']:.2f} | {v['slide_raw_cm_s']:.1f} / "
+                     f"{v['slide_grounded_cm_s']:.1f} / {v['slide_truth_cm_s']:.1f} | {v['bone_cv_raw_pct']:.1f} |")
+    sp = r["speed"]
+    tail = f"Speed (2 cores): learned {sp['learned_ms_per_frame']:.2f} ms a frame (numpy), Taylor " \
+           f"{sp['taylor_ms_per_frame']:.2f} ms."
+    v = r.get("video")
+    if v:
+        tail += (f" Through a real detector: held-out take {v['take']} ({v['frames']} frames) rendered by Blender "
+                 f"as Choreo's dressed figure at {v['size']}², MediaPipe BlazePose found the dancer in "
+                 f"{v['detected_frames']}; PA-MPJPE {v['learned_detected_pa_mm']:.0f} mm lifted from its 2D "
+                 f"({v['learned_exact_pa_mm']:.0f} mm from the same camera's exact 2D), MediaPipe's own 3D "
+                 f"landmarks {v['mediapipe_world_pa_mm']:.0f} mm.")
+    tail = _para(tail)
+    return head + "\n\n" + "\n".join(rows + world) + "\n\n" + tail
+
+
 #: block name -> renderer of the records
 BLOCKS = {
     "bench-danceit": lambda recs: render_danceit(recs["bench"]),
@@ -330,6 +365,7 @@ BLOCKS = {
     "crossmodal-heldout": lambda recs: render_crossmodal(recs["crossmodal"]),
     "crossmodal-neighbours": lambda recs: render_neighbours(recs["bench"]),
     "video": lambda recs: render_video(recs["video_bench"]),
+    "lifter": lambda recs: render_lifter(recs["lifter_bench"]),
 }
 
 

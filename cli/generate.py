@@ -2,7 +2,8 @@
 
 A 2D model (``--weights ren_2d`` or ``dr_2d``, the papers' OpenPose-18 front-view setting)
 writes a folder of OpenPose JSON frames (OUT without a suffix) or an .npz of
-the keypoints; it has no 3D motion for .bvh/.blend.
+the keypoints; for .bvh/.blend its front view is lifted to 3D by the shipped lifter
+(:func:`choreo.core.lift.lift_front_view`), so every family can key a rig.
 """
 
 from __future__ import annotations
@@ -83,8 +84,8 @@ def run(args) -> int:
     _check_options(args, out, ext)
     options = _family_options(args)
     generator, model = load_generator(args.weights, options)  # fail fast on bad weights and options
-    if generator.output == OPENPOSE18:
-        return _run_2d(args, out, ext, model, _grid(args))
+    if generator.output == OPENPOSE18 and ext not in (".bvh", ".blend") and not args.bvh:
+        return _run_2d(args, out, ext, model, _grid(args))  # keypoints; a .bvh/.blend is lifted to 3D below
     if not ext:
         raise ChoreoInputError(out, f"output must end in {', '.join(OUTPUTS)}; a folder of OpenPose JSON "
                                     f"is for 2D models (--weights ren_2d or dr_2d)")
@@ -205,9 +206,6 @@ def _run_2d(args, out: Path, ext: str, model: str, grid) -> int:
     from ..core.generation import generate_pose2d, save_dance2d
     from ..core.generation.dance2d import write_openpose_dir
 
-    if ext in (".bvh", ".blend") or args.bvh:
-        raise ChoreoInputError(args.bvh or out, f"{model} is a 2D model (OpenPose-18 front view): it makes no 3D "
-                                                f"motion for .bvh/.blend; write a folder (OpenPose JSON) or .npz")
     if ext == ".npz":  # writable, before any work
         check_output(out)
     else:

@@ -25,6 +25,7 @@ import signal
 import stat
 import tempfile
 import time
+from pathlib import Path
 from typing import Iterator, Sequence
 
 #: Temporary files are ``.<target name>.<pid>.<random>.part<suffix>`` beside the
@@ -262,3 +263,10 @@ def sha256_file(path: str | os.PathLike) -> str:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
+
+
+def repo_path(p: str | os.PathLike) -> Path:
+    """A path from a config: ``~`` expanded; a relative one is relative to the repository root
+    (where ``out/`` and ``../shared`` are), not to the working folder."""
+    p = Path(os.path.expanduser(os.fspath(p)))
+    return p if p.is_absolute() else Path(__file__).resolve().parents[1] / p

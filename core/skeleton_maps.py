@@ -298,3 +298,64 @@ def smpl24_to_openpose25(joints: np.ndarray) -> np.ndarray:
         out[f"{s}_small_toe"] = foot + 0.4 * d + side * 0.025 * left
         out[f"{s}_heel"] = ankle - 0.35 * d + 0.05 * down
     return np.stack([out[n] for n in OPENPOSE25_NAMES], axis=-2)
+
+
+def smpl24_to_coco17(joints: np.ndarray) -> np.ndarray:
+    """Project SMPL-24 joints (..., 24, 3) onto COCO-17: BODY_18's points without the neck."""
+    b18 = smpl24_to_openpose18(joints)
+    idx = [OPENPOSE18_NAMES.index(n) for n in COCO17_NAMES]
+    return b18[..., idx, :]
+
+
+def smpl24_to_blazepose33(joints: np.ndarray) -> np.ndarray:
+    """Project SMPL-24 joints (..., 24, 3), z up, onto MediaPipe's BlazePose-33.
+
+    Face points from :func:`smpl24_to_openpose18`'s head frame (inner and outer eye
+    corners 1.5 cm either side of the eye, the mouth corners 3 cm under the nose and
+    2.5 cm to each side); the hand points beyond the SMPL hand joint (index and pinky
+    as far past it as it is past the wrist, 2 cm either side across the palm; the thumb
+    2 cm past it, 3 cm to the thumb side); the heel as BODY_25's and the foot
+    index at the tip of the toes (the SMPL foot joint 30 % of the way back to the ankle,
+    the inverse of :data:`SOURCES`' blazepose33 table).
+    """
+    j = np.asarray(joints, dtype=np.float64)
+    g = lambda n: j[..., sk.JOINT_INDEX[n], :]  # noqa: E731
+
+    def unit(v):
+        return v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-9)
+
+    b18 = dict(zip(OPENPOSE18_NAMES, np.moveaxis(smpl24_to_openpose18(j), -2, 0)))
+    b25 = dict(zip(OPENPOSE25_NAMES, np.moveaxis(smpl24_to_openpose25(j), -2, 0)))
+    up = unit(g("head") - g("spine3"))
+    left = g("l_shoulder") - g("r_shoulder")
+    left = unit(left - np.sum(left * up, axis=-1, keepdims=True) * up)
+    out = {n: b18[n] for n in ("nose", "l_eye", "r_eye", "l_ear", "r_ear")}
+    for s, side in (("l", 1.0), ("r", -1.0)):
+        out[f"{s}_eye_inner"] = b18[f"{s}_eye"] - side * 0.015 * left
+        out[f"{s}_eye_outer"] = b18[f"{s}_eye"] + side * 0.015 * left
+        out["mouth_left" if s == "l" else "mouth_right"] = b18["nose"] - 0.03 * up + side * 0.025 * left
+        for n in ("shoulder", "elbow", "wrist", "hip", "knee", "ankle"):
+            out[f"{s}_{n}"] = g(f"{s}_{n}")
+        wrist, hand = g(f"{s}_wrist"), g(f"{s}_hand")
+        along = unit(hand - wrist)
+        across = unit(np.cross(along, up))  # across the palm (its sign does not matter: both points sit either side)
+        knuckles = 2.0 * hand - wrist  # the blazepose33 table's hand is the wrist-knuckles midpoint
+        out[f"{s}_index"] = knuckles + 0.02 * across
+        out[f"{s}_pinky"] = knuckles - 0.02 * across
+        out[f"{s}_thumb"] = hand + 0.02 * along + 0.03 * side * left
+        out[f"{s}_heel"] = b25[f"{s}_heel"]
+        out[f"{s}_foot_index"] = (g(f"{s}_foot") - 0.3 * g(f"{s}_ankle")) / 0.7
+    return np.stack([out[n] for n in BLAZEPOSE33_NAMES], axis=-2)
+
+
+#: The keypoint sets a 2D source may come in, each with its projection from SMPL-24.
+KEYPOINT_LAYOUTS = {"openpose18": smpl24_to_openpose18, "openpose25": smpl24_to_openpose25,
+                    "coco17": smpl24_to_coco17, "blazepose33": smpl24_to_blazepose33}
+
+
+def smpl24_to_layout(joints: np.ndarray, layout: str) -> np.ndarray:
+    """SMPL-24 joints (..., 24, 3) as the keypoints (..., J, 3) of ``layout`` (a key of
+    :data:`KEYPOINT_LAYOUTS`)."""
+    if layout not in KEYPOINT_LAYOUTS:
+        raise KeyError(f"unknown keypoint layout {layout!r}; known: {', '.join(KEYPOINT_LAYOUTS)}")
+    return KEYPOINT_LAYOUTS[layout](joints)

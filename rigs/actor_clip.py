@@ -392,9 +392,18 @@ def _actor_rig(joints: np.ndarray, collection, seed: int):
     return arm, np.median(sk.bone_lengths(joints), axis=0)
 
 
+def camera_path(camera: Camera, frames: int, orbit_deg: float = 0.0) -> list[Camera]:
+    """The camera of each of ``frames`` frames: ``camera`` turned evenly about its look-at point's
+    vertical through ``orbit_deg`` degrees over the clip (0: still)."""
+    from dataclasses import replace
+
+    turn = np.deg2rad(orbit_deg) * np.arange(frames) / max(frames - 1, 1)
+    return [replace(camera, yaw=camera.yaw + float(a)) for a in turn]
+
+
 def render_actor_clip(joints: np.ndarray, out_mp4: str | os.PathLike, *, camera: Camera, fps: float = 30,
                       engine: str = "WORKBENCH", samples: int | None = None, seed: int = 0,
-                      progress=None) -> dict:
+                      orbit_deg: float = 0.0, progress=None) -> dict:
     """Render the actor dancing ``joints`` to the MP4 ``out_mp4`` (atomic).
 
     Parameters
@@ -406,7 +415,10 @@ def render_actor_clip(joints: np.ndarray, out_mp4: str | os.PathLike, *, camera:
         H.264 MP4 of ``camera.width`` × ``camera.height_px`` pixels, T frames at
         ``fps``, no audio.
     camera : Camera
-        The fixed camera; the Blender camera is exactly this pinhole.
+        The camera (at the first frame); the Blender camera is exactly this pinhole.
+    orbit_deg : float
+        A moving camera: it circles the look-at point by this many degrees over the clip
+        (:func:`camera_path`), keyed on every frame.
     engine : {"WORKBENCH", "CYCLES"}
         Workbench (studio light, shadows, cavity; image textures) or Cycles
         (CPU path tracing: soft light, subsurface skin). On 2 shared CPU
@@ -426,7 +438,8 @@ def render_actor_clip(joints: np.ndarray, out_mp4: str | os.PathLike, *, camera:
         ``path``, ``frames``, ``fps``, ``width``, ``height``, ``engine``,
         ``seconds`` (render), ``seconds_per_frame``, ``setup_seconds``,
         ``keypoints`` (T, 18, 2) ground-truth OpenPose-18 pixels of the figure
-        (:func:`dance_keypoints` of the joints the rig reached) and
+        (:func:`dance_keypoints` of the joints the rig reached), ``cameras`` (each
+        frame's :class:`Camera`) and
         ``joint_error_max_m`` (those joints vs ``joints``: bone lengths made
         constant, the retarget's residual).
 
@@ -443,7 +456,9 @@ def render_actor_clip(joints: np.ndarray, out_mp4: str | os.PathLike, *, camera:
     if camera.width % 2 or camera.height_px % 2 or min(camera.width, camera.height_px) < 16:
         raise ChoreoInputError("camera", "H.264 needs even image sizes ≥ 16 px, "
                                          f"got {camera.width}×{camera.height_px}")
-    dance_keypoints(j, camera)                          # raises if the dance goes behind the camera
+    cams = camera_path(camera, len(j), orbit_deg)
+    for k in (0, len(j) // 2, len(j) - 1):              # raises if the dance goes behind the camera
+        dance_keypoints(j, cams[k])
     from .quiet import quiet_blender
 
     with quiet_blender():
@@ -474,7 +489,14 @@ def render_actor_clip(joints: np.ndarray, out_mp4: str | os.PathLike, *, camera:
     for k, name in enumerate(anim.joint_names):
         reached[:, sk.JOINT_INDEX[name]] = fk[:, k]
 
-    add_camera(scene, camera)
+    cam_obj = add_camera(scene, camera)
+    if orbit_deg:
+        from mathutils import Matrix
+
+        for f, c in enumerate(cams, start=1):
+            cam_obj.matrix_world = Matrix(camera_matrix(c).tolist())
+            cam_obj.keyframe_insert("location", frame=f)
+            cam_obj.keyframe_insert("rotation_euler", frame=f)
     add_room(scene, j)
     _add_lights(scene, j)
     scene.frame_start, scene.frame_end = 1, len(j)
@@ -487,5 +509,6 @@ def render_actor_clip(joints: np.ndarray, out_mp4: str | os.PathLike, *, camera:
     return {"path": render["path"], "frames": render["frames"], "fps": scene_fps, "width": camera.width,
             "height": camera.height_px, "engine": engine, "seconds": render["seconds"],
             "seconds_per_frame": render["seconds_per_frame"], "setup_seconds": setup,
-            "keypoints": dance_keypoints(reached, camera),
+            "keypoints": np.stack([dance_keypoints(reached[k:k + 1], c)[0] for k, c in enumerate(cams)]),
+            "cameras": cams,
             "joint_error_max_m": float(np.linalg.norm(reached - j, axis=-1).max())}

@@ -49,7 +49,7 @@ def dance_frame_start(dance, scene) -> float:
 
 
 def apply_dance(dance, arm_obj, scene, *, frame_start=None, key_mode: str = "beats", tolerance_m: float = 0.02,
-                bone_map=None, frame_range=None, follow_keys: bool = True, locks=(), progress=None) -> dict:
+                bone_map=None, frame_range=None, follow_keys: bool = True, locks=(), notes=(), progress=None) -> dict:
     """Retarget ``dance`` onto ``arm_obj`` and key it in ``scene``.
 
     Parameters
@@ -75,6 +75,8 @@ def apply_dance(dance, arm_obj, scene, *, frame_start=None, key_mode: str = "bea
     locks : iterable of str
         With ``frame_range``: bone groups kept as they are
         (:data:`~.bonegroups.LOCK_GROUPS`; "legs" keeps the hips and the travel with them).
+    notes : sequence of (float, str)
+        Further markers (dance time s, text), e.g. where a lifted dance was filled.
     progress : ProgressFn or None
 
     Returns
@@ -137,7 +139,7 @@ def apply_dance(dance, arm_obj, scene, *, frame_start=None, key_mode: str = "bea
         report_progress(progress, 0.95, "markers")
         n_markers, undo_markers = add_dance_markers_undoable(
             scene, beats=dance.beats, downbeats=dance.downbeats, sections=labelled_sections(dance),
-            frame_start=f_start, scene_fps=fps)
+            frame_start=f_start, scene_fps=fps, notes=notes)
         undo.append(undo_markers)
 
         if dance.sources and frame_range is None:  # where each move came from, on the action it keys

@@ -46,7 +46,7 @@ def _section_starts(sections) -> list[tuple[float, str]]:
     return out
 
 
-def dance_marker_frames(*, beats, downbeats, sections, frame_start: float, scene_fps: float
+def dance_marker_frames(*, beats, downbeats, sections, frame_start: float, scene_fps: float, notes=()
                         ) -> dict[int, str]:
     """{frame: name} of the markers :func:`add_dance_markers` makes (no bpy)."""
     def frame(t: float) -> int:
@@ -61,17 +61,20 @@ def dance_marker_frames(*, beats, downbeats, sections, frame_start: float, scene
     for t, label in _section_starts(sections):
         n = int(np.searchsorted(bars, t + 1e-3, side="right"))   # bar the section starts in
         names[frame(t)] = f"{PREFIX}section {label}" + (f" · bar {n}" if n >= 1 else "")
+    for t, text in notes:  # said on the marker already there, if any
+        f = frame(t)
+        names[f] = f"{names[f]} · {text}" if f in names and names[f] != BEAT else f"{PREFIX}{text}"
     return names
 
 
-def add_dance_markers_undoable(scene, *, beats, downbeats, sections, frame_start: float, scene_fps: float
-                               ) -> tuple[int, Callable[[], None]]:
+def add_dance_markers_undoable(scene, *, beats, downbeats, sections, frame_start: float, scene_fps: float,
+                               notes=()) -> tuple[int, Callable[[], None]]:
     """:func:`add_dance_markers`, also returning a function that restores the
     markers as they were before the call."""
     markers = scene.timeline_markers
     old = [(m.name, m.frame, m.select, m.camera) for m in markers if is_choreo_marker(m)]
     new = dance_marker_frames(beats=beats, downbeats=downbeats, sections=sections,
-                              frame_start=frame_start, scene_fps=scene_fps)
+                              frame_start=frame_start, scene_fps=scene_fps, notes=notes)
 
     def undo() -> None:
         for m in [m for m in scene.timeline_markers if is_choreo_marker(m)]:
@@ -92,7 +95,8 @@ def add_dance_markers_undoable(scene, *, beats, downbeats, sections, frame_start
     return len(new), undo
 
 
-def add_dance_markers(scene, *, beats, downbeats, sections, frame_start: float, scene_fps: float) -> int:
+def add_dance_markers(scene, *, beats, downbeats, sections, frame_start: float, scene_fps: float,
+                      notes=()) -> int:
     """Put the dance's beats, bars and sections on ``scene``'s timeline.
 
     Parameters
@@ -107,6 +111,9 @@ def add_dance_markers(scene, *, beats, downbeats, sections, frame_start: float, 
         Scene frame of dance time 0.
     scene_fps : float
         ``render.fps / render.fps_base``.
+    notes : sequence of (float, str)
+        Other things to mark, at times (s) on the dance's time base (a lifted dance's
+        stretches without a person).
 
     Returns
     -------
@@ -115,5 +122,5 @@ def add_dance_markers(scene, *, beats, downbeats, sections, frame_start: float, 
         markers are left alone.
     """
     n, _ = add_dance_markers_undoable(scene, beats=beats, downbeats=downbeats, sections=sections,
-                                      frame_start=frame_start, scene_fps=scene_fps)
+                                      frame_start=frame_start, scene_fps=scene_fps, notes=notes)
     return n

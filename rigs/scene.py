@@ -143,7 +143,7 @@ def save_blend_atomic(out_path: str | os.PathLike) -> str:
 
 def write_dance_blend(dance, out_path, *, rig_path=None, render_path=None, key_mode: str = "beats",
                       fps=None, armature: str | None = None, pack_audio: bool = False,
-                      progress=None) -> dict:
+                      notes=(), progress=None) -> dict:
     """Write ``dance`` as a ready-to-open .blend (and optionally an MP4 preview).
 
     Parameters
@@ -166,6 +166,8 @@ def write_dance_blend(dance, out_path, *, rig_path=None, render_path=None, key_m
         The armature object to dance when the rig file holds several.
     pack_audio : bool
         Pack the song into the .blend, so it plays without the song file.
+    notes : sequence of (float, str)
+        Further markers (dance time s, text), e.g. where a lifted dance was filled.
     progress : ProgressFn, optional
 
     Returns
@@ -206,13 +208,13 @@ def write_dance_blend(dance, out_path, *, rig_path=None, render_path=None, key_m
     timings["scene_s"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    apply_report = apply_dance(dance, arm, scene, frame_start=dance_start, key_mode=key_mode,
+    apply_report = apply_dance(dance, arm, scene, frame_start=dance_start, key_mode=key_mode, notes=notes,
                                progress=scaled(progress, 0.05, 0.5))
     if not any(m.name.startswith("choreo:") for m in scene.timeline_markers):
         from .markers import add_dance_markers, labelled_sections
 
         add_dance_markers(scene, beats=dance.beats, downbeats=dance.downbeats, sections=labelled_sections(dance),
-                          frame_start=dance_start, scene_fps=scene_fps)
+                          frame_start=dance_start, scene_fps=scene_fps, notes=notes)
     timings["apply_s"] = time.perf_counter() - t
 
     from .stage import add_preview_stage

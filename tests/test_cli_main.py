@@ -67,6 +67,7 @@ COMMANDS = {
                        ".bvh"),
     "dataset build --out": (["dataset", "build", "--mocap", "{missing}", "--music", "{missing}", "--out", "OUT"],
                             ".npz"),
+    "import -o": (["import", "openpose", "{missing}", "-o", "OUT"], ".npz"),
     "train --out": (["train", "--config", "{config}", "--out", "OUT"], ""),
     "bench --json": (["bench", "--corpus", "{missing}.npz", "--json", "OUT"], ".json"),
     "bench --out": (["bench", "--corpus", "{missing}.npz", "--out", "OUT"], ""),

@@ -135,13 +135,13 @@ def test_zip_holds_the_package_and_no_development_files(tmp_path):
     for need in ("addon/operators.py", "addon/strip_audio.py", "rigs/scene.py", "core/generation/pipeline.py",
                  "core/generation/families/ren/runtime.py", "weights/weights.json", "weights/default.safetensors"):
         assert need in names, need
-    # The panel reaches the shipped default, each other family's shipped 3D model (or a file), and the
-    # beat tracker's network: the ablation, 2D, ST-GCN and cross-modal weights stay in the repository
-    # ([build] paths_exclude_pattern).
+    # The panel reaches the shipped default, each other family's shipped 3D model (or a file), the
+    # beat tracker's network and the lifter (File > Import, 2D weights files): the ablation, 2D, ST-GCN
+    # and cross-modal weights stay in the repository ([build] paths_exclude_pattern).
     weights = sorted(n for n in names if n.startswith("weights/") and not n.startswith("weights/library/"))
     assert weights == ["weights/beats.safetensors", "weights/danceit.safetensors",
                        "weights/dancerevolution.safetensors", "weights/default.safetensors",
-                       "weights/weights.json"], weights
+                       "weights/lifter.safetensors", "weights/weights.json"], weights
     # DanceIt's shipped moves (read-only; a user's own library lives where they say)
     assert {"weights/library/library.json", "weights/library/log.jsonl",
             "weights/library/sources/s0001.npz"} <= set(names)

@@ -82,11 +82,14 @@ def test_pose2d_checks_seed_first_and_saves_the_largest(setup, tmp_path):
     assert load_dance2d(tmp_path / "d.npz").seed == 2**63 - 1
 
 
-def test_modes_are_not_mixed(setup):
+def test_modes_are_not_mixed_but_2d_is_lifted_for_a_rig(setup):
     song, w2, w3, _ = setup
-    with pytest.raises(ChoreoInputError, match="ren generator of 2D keypoints .*, not 3D motion on SMPL-24: "
-                                               "use generate_pose2d"):
-        generate_dance(song, weights=w2)
+    # a 2D family's dance reaches a 3D output through the lifter: its front view, in 3D
+    lifted = generate_dance(song, weights=w2, seed=7, end=3.0)
+    flat = generate_pose2d(song, weights=w2, seed=7, end=3.0)
+    assert lifted.motion.joints.shape == (3 * FPS, 24, 3) and lifted.motion.fps == FPS
+    assert np.allclose(lifted.beats, flat.beats) and lifted.model == flat.model
+    assert lifted.motion.joints[..., 2].min() > -0.02  # on the floor
     with pytest.raises(ChoreoInputError, match="ren generator of 3D motion on SMPL-24, not 2D keypoints .*: "
                                                "use generate_dance"):
         generate_pose2d(song, weights=w3)
@@ -150,19 +153,17 @@ def test_cli_npz_keeps_keypoints(setup, tmp_path, capsys):
     assert np.array_equal(d.keypoints, generate_pose2d(song, weights=w2, seed=7, end=3.0).keypoints)
 
 
-@pytest.mark.parametrize("tail, culprit", [
-    (["-o", "x.blend"], "x.blend"),
-    (["-o", "x.bvh"], "x.bvh"),
-    (["-o", "x.npz", "--bvh", "y.bvh"], "y.bvh"),
-])
-def test_cli_3d_outputs_refused(setup, tmp_path, capsys, monkeypatch, tail, culprit):
+def test_cli_3d_outputs_of_a_2d_model_are_lifted(setup, tmp_path, monkeypatch):
+    from choreo.core.formats import load_motion
+
     song, w2, _, _ = setup
     monkeypatch.chdir(tmp_path)
-    assert main(["generate", str(song), "--weights", str(w2)] + tail) == 2
-    err = capsys.readouterr().err.strip()
-    assert err.startswith(f"choreo: error: {culprit}:") and "\n" not in err
-    assert "2D model" in err and "no 3D motion" in err
-    assert list(tmp_path.iterdir()) == []
+    assert main(["generate", str(song), "--weights", str(w2), "--end", "2", "-o", "x.bvh"]) == 0
+    assert load_motion(tmp_path / "x.bvh").joints.shape == (2 * FPS, 24, 3)
+    # .npz stays the keypoints; --bvh beside it is the lifted motion
+    assert main(["generate", str(song), "--weights", str(w2), "--end", "2", "-o", "k.npz", "--bvh", "y.bvh"]) == 0
+    assert load_motion(tmp_path / "y.bvh").joints.shape == (2 * FPS, 24, 3)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["k.npz", "x.bvh", "y.bvh"]
 
 
 def test_cli_folder_needs_2d_model(setup, tmp_path, capsys):

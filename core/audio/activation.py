@@ -23,6 +23,7 @@ import os
 
 import numpy as np
 
+from ..models.tcn import conv1, conv3, elu
 from . import spectral
 from .beats import positive_flux
 
@@ -57,20 +58,6 @@ def beat_input(y: np.ndarray, sr: int) -> np.ndarray:
     return np.ascontiguousarray(np.concatenate([L, positive_flux(L), C, positive_flux(C)]).T, dtype=np.float32)
 
 
-def _elu(x: np.ndarray) -> np.ndarray:
-    return np.where(x > 0, x, np.expm1(np.minimum(x, 0.0)))
-
-
-def _conv3(h: np.ndarray, w: np.ndarray, b: np.ndarray, d: int) -> np.ndarray:
-    """'Same' 3-tap convolution of ``h`` (T, C_in) at dilation ``d``; ``w`` is
-    torch's Conv1d weight (C_out, C_in, 3)."""
-    T, c = h.shape
-    p = np.zeros((T + 2 * d, c), np.float32)
-    p[d:d + T] = h
-    taps = np.concatenate([p[0:T], p[d:d + T], p[2 * d:2 * d + T]], axis=1)
-    return taps @ w.transpose(2, 1, 0).reshape(3 * c, -1) + b
-
-
 class BeatActivation:
     """The trained network (tensors named as the torch twin's ``state_dict``)."""
 
@@ -91,10 +78,10 @@ class BeatActivation:
         """Logits (T, 2) (beat, downbeat) of network input ``x`` (T, N_INPUTS)."""
         t = self.t
         h = (np.asarray(x, np.float32) - t["mean"]) / t["std"]
-        h = _elu(_conv3(h, t["inp.weight"], t["inp.bias"], 1))
+        h = elu(conv3(h, t["inp.weight"], t["inp.bias"], 1))
         for i in range(self.n_blocks):
-            h = h + _elu(_conv3(h, t[f"blocks.{i}.weight"], t[f"blocks.{i}.bias"], 2 ** i))
-        return h @ t["out.weight"][:, :, 0].T + t["out.bias"]
+            h = h + elu(conv3(h, t[f"blocks.{i}.weight"], t[f"blocks.{i}.bias"], 2 ** i))
+        return conv1(h, t["out.weight"], t["out.bias"])
 
     def probabilities(self, x: np.ndarray) -> np.ndarray:
         """(T, 2) probabilities of a beat and of a downbeat in each frame of input ``x``."""

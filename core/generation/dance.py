@@ -93,14 +93,15 @@ class Dance(DanceMusic):
         return self.motion.duration
 
 
-def save_dance(dance: Dance, path: str | os.PathLike) -> None:
-    """Write ``dance`` to ``path`` (.npz) atomically; also a valid motion .npz."""
+def save_dance(dance: Dance, path: str | os.PathLike, extra: dict[str, np.ndarray] | None = None) -> None:
+    """Write ``dance`` to ``path`` (.npz) atomically; also a valid motion .npz. ``extra``: further
+    arrays (a lifted dance's ``lift_seen``), which readers of dances skip."""
     m = dance.motion
     with atomic_path(path, suffix=".npz") as tmp:
         np.savez(tmp, joints=m.joints.astype(np.float32), fps=np.float64(m.fps),
                  joint_names=np.array(m.joint_names, dtype=str), up=np.array("z"), units=np.array("m"),
                  format_version=np.int64(FORMAT_VERSION), dance_version=np.int64(DANCE_VERSION),
-                 **music_arrays(dance))
+                 **(extra or {}), **music_arrays(dance))
 
 
 def music_arrays(dance: DanceMusic) -> dict[str, np.ndarray]:

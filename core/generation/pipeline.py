@@ -253,7 +253,7 @@ def _generate_file(audio, output: str, weights, seed, energy, start, end, beat_g
     stage = (stage or StagePlan()).checked()
     path = Path(audio)
     gen, model = load_generator(weights, options)
-    check_output(gen, model, output)
+    check_output(gen, model, output, lift=True)
     grid = _grid(beat_grid)
     from ..audio.io import check_audio_file, load_audio
 
@@ -275,10 +275,11 @@ _ENTRY = {SMPL24: ("generate_dance", "default"),
           OPENPOSE18: ("generate_pose2d or `choreo generate -o FOLDER` (OpenPose JSON)", "ren_2d")}
 
 
-def check_output(gen: Generator, model: str, output: str) -> None:
-    """:class:`ChoreoInputError` naming ``model`` unless ``gen`` makes ``output``."""
+def check_output(gen: Generator, model: str, output: str, lift: bool = False) -> None:
+    """:class:`ChoreoInputError` naming ``model`` unless ``gen`` makes ``output`` (or, with ``lift``,
+    2D keypoints for a 3D output: the whole pipeline lifts a 2D family's dance onto the skeleton)."""
     have = gen.output
-    if have != output:
+    if have != output and not (lift and have == OPENPOSE18 and output == SMPL24):
         raise ChoreoInputError(model, f"a {gen.family} generator of {OUTPUTS[have]}, not {OUTPUTS[output]}: use "
                                       f"{_ENTRY[have][0]}, or weights of {OUTPUTS[output]} (e.g. {_ENTRY[output][1]})")
 
@@ -318,11 +319,38 @@ def _generate(y, sr, *, beats, downbeats, grid, start, end, name, audio_path, au
               seed, energy, progress, output: str = SMPL24, stage: StagePlan | None = None) -> Dance | Dance2D:
     """The dance of the part ``start … end`` (s into ``y``; the whole of ``y`` for
     None) of samples ``y`` whose first sample is ``audio_start`` s into the file."""
+    check_output(gen, model, output, lift=True)
+    analysed, music = analyse_part(y, sr, fps=gen.fps, sample_rate=gen.sample_rate, beats=beats, downbeats=downbeats,
+                                   grid=grid, start=start, end=end, name=name, audio_path=audio_path,
+                                   audio_start=audio_start, model=model, seed=seed, energy=energy,
+                                   progress=progress)
+    t0 = time.perf_counter()
+    poses, _ = dance_song(gen, analysed, seed=seed, energy=energy, stage=stage, progress=scaled(progress, 0.6, 0.98))
+    if hasattr(gen, "provenance"):  # a family that assembles moves says where each came from
+        a, b = analysed.part
+        t0_part, t1_part = analysed.audio_start + a / gen.fps, analysed.audio_start + b / gen.fps
+        music["sources"] = tuple(p for p in gen.provenance(analysed, seed=seed, energy=energy)
+                                 if p["song_end_s"] > t0_part and p["song_start_s"] < t1_part)
+    report(progress, 1.0, f"done in {time.perf_counter() - t0:.1f} s")
+    if output == OPENPOSE18:
+        return Dance2D(keypoints=poses, fps=float(gen.fps), **music)
+    if gen.output == OPENPOSE18:  # a 2D family's front view, lifted to 3D for a rig
+        from ..lift import lift_front_view
+
+        poses = lift_front_view(poses, gen.fps)
+    return Dance(motion=poses, **music)
+
+
+def analyse_part(y, sr, *, fps: float, sample_rate: int, beats=None, downbeats=None, grid=None, start=None,
+                 end=None, name: str, audio_path, audio_start: float, model, seed: int = 0, energy=1.0,
+                 progress: ProgressFn | None = None) -> tuple[Song, dict]:
+    """The analysed :class:`Song` of the part ``start … end`` (s into ``y``) of samples ``y`` whose
+    first sample is ``audio_start`` s into the file, at a dance's ``fps``, resampled to
+    ``sample_rate``; and the :class:`~.dance.DanceMusic` fields of a dance of it. Every family's
+    dance, and a dance lifted from 2D with its song, hears the music through this."""
     from ..audio.beats import MIN_SECONDS, BeatMap, track_beats
     from ..audio.grid import grid_part
 
-    check_output(gen, model, output)
-    fps = gen.fps
     audio_start = float(audio_start)
     if not (math.isfinite(audio_start) and audio_start >= 0):
         raise ChoreoInputError(name, f"audio_start {audio_start} must be >= 0")
@@ -334,11 +362,11 @@ def _generate(y, sr, *, beats, downbeats, grid, start, end, name, audio_path, au
     lo, hi = float(y.min()), float(y.max())  # NaN and inf show here, with no song-sized temporary
     if not (math.isfinite(lo) and math.isfinite(hi)):
         raise ChoreoInputError(name, "contains NaN or infinite samples")
-    if sr != gen.sample_rate:
+    if sr != sample_rate:
         from ..audio.resample import resample
 
-        y = resample(y, sr, gen.sample_rate)
-        sr = gen.sample_rate
+        y = resample(y, sr, sample_rate)
+        sr = sample_rate
     a, b, i0, i1 = _part(len(y), sr, fps, start, end, name)
     part = y[i0:i1]  # a view: sections and the silence check are the part's
     peak = max(float(part.max()), -float(part.min()))
@@ -392,15 +420,8 @@ def _generate(y, sr, *, beats, downbeats, grid, start, end, name, audio_path, au
                  audio_start=audio_start + offset, tempo=float(tempo), model=model, seed=seed,
                  energy=mean_energy(energy, frame_times),
                  energy_curve=energy if isinstance(energy, EnergyCurve) else None)
-    poses, _ = dance_song(gen, analysed, seed=seed, energy=energy, stage=stage, progress=scaled(progress, 0.6, 0.98))
-    if hasattr(gen, "provenance"):  # a family that assembles moves says where each came from
-        t0_part, t1_part = audio_start + a / fps, audio_start + b / fps
-        music["sources"] = tuple(p for p in gen.provenance(analysed, seed=seed, energy=energy)
-                                 if p["song_end_s"] > t0_part and p["song_start_s"] < t1_part)
-    report(progress, 1.0, f"done in {time.perf_counter() - t0:.1f} s")
-    if output == OPENPOSE18:
-        return Dance2D(keypoints=poses, fps=float(fps), **music)
-    return Dance(motion=poses, **music)
+    report(progress, 0.6, f"music analysed in {time.perf_counter() - t0:.1f} s")
+    return analysed, music
 
 
 def dance_song(gen: Generator, song: Song, *, seed: int, energy: float | EnergyCurve = 1.0,

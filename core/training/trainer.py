@@ -25,7 +25,7 @@ import torch
 
 from ..data.corpus import Corpus
 from ..errors import ChoreoInputError
-from ..fileio import atomic_path, atomic_paths
+from ..fileio import atomic_path, atomic_paths, repo_path
 from ..generation.families.ren import FAMILY
 from ..generation.families.ren.runtime import check_config
 from ..models import representation
@@ -172,9 +172,8 @@ def validate_config(config: dict, where: str = "config") -> dict:
 
 
 def resolve_path(p: str | os.PathLike) -> Path:
-    """Config paths are relative to the repository root (where ``out/`` lives)."""
-    p = Path(os.path.expanduser(os.fspath(p)))
-    return p if p.is_absolute() else REPO / p
+    """Config paths are relative to the repository root (where ``out/`` lives): :func:`~choreo.core.fileio.repo_path`."""
+    return repo_path(p)
 
 
 def resolve_device(device: str) -> torch.device:

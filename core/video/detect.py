@@ -99,12 +99,17 @@ class FramePose:
     corner of the top-left pixel), every one finite (BlazePose places hidden points too);
     ``confidence`` (18,) float32 visibility in [0, 1] (the neck's: the lower shoulder's);
     ``extent`` (x0, y0, x1, y1) px, the box around all 33 BlazePose landmarks (hands and
-    feet included). Otherwise all three are None."""
+    feet included). Otherwise all three are None. ``landmarks`` (33, 3): all of BlazePose's
+    points, x and y px, and visibility (a point outside the picture: 0); ``world`` (33, 3):
+    MediaPipe's own 3D reading in metres about the hips (x right, y down, z away), None
+    where the model gave none."""
 
     status: str
     keypoints: np.ndarray | None = None
     confidence: np.ndarray | None = None
     extent: tuple[float, float, float, float] | None = None
+    landmarks: np.ndarray | None = None
+    world: np.ndarray | None = None
 
 
 def _with_input_metadata(model: bytes, mean: float, std: float) -> bytes:
@@ -269,14 +274,14 @@ class PoseDetector:
             if len(people) == 1:  # with two in view the detector often scores one: hide it, look again
                 hidden = self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=_hide(frame, people[0][0]))
                 again = self._people(self._fresh.detect(hidden), w, h)
-                if len(distinct_people([people[0][0]] + [lm for lm, _ in again])) > 1:
+                if len(distinct_people([people[0][0]] + [p[0] for p in again])) > 1:
                     people = people + again
         self._k, self._last_ms = self._k + 1, ms
         if not people:
             return FramePose(NO_PERSON)
         if len(people) > 1:
             return FramePose(SEVERAL)
-        lm, mask = people[0]
+        lm, mask, world = people[0]
         kp = np.empty((len(OPENPOSE18_NAMES), 2))
         conf = np.empty(len(OPENPOSE18_NAMES))
         have = _OP_FROM_BP >= 0
@@ -290,16 +295,21 @@ class PoseDetector:
         status = "ok" if inside.all() and not _touches_edge(mask) else CUT_OFF
         if lm[_SHOULDERS, 1].mean() > lm[_HIPS, 1].mean():
             status = UPSIDE_DOWN
-        return FramePose(status, kp.astype(np.float32), np.clip(conf, 0.0, 1.0).astype(np.float32), extent)
+        inside_all = (lm[:, 0] >= 0) & (lm[:, 0] < w) & (lm[:, 1] >= 0) & (lm[:, 1] < h) & (lm[:, 3] >= MIN_PRESENCE)
+        marks = np.column_stack([lm[:, :2] * k, np.where(inside_all, np.clip(lm[:, 2], 0.0, 1.0), 0.0)])
+        return FramePose(status, kp.astype(np.float32), np.clip(conf, 0.0, 1.0).astype(np.float32), extent,
+                         marks.astype(np.float32), world)
 
     @staticmethod
-    def _people(result, w: int, h: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    def _people(result, w: int, h: int) -> list[tuple[np.ndarray, np.ndarray | None, np.ndarray | None]]:
         """The distinct people of a PoseLandmarker result: (landmarks (33, 4): x, y px, visibility,
-        presence; segmentation mask (h, w) float32 in [0, 1])."""
+        presence; segmentation mask (h, w) float32 in [0, 1]; world landmarks (33, 3) m)."""
         poses = [np.array([[p.x * w, p.y * h, p.visibility or 0.0, p.presence or 0.0] for p in pose])
                  for pose in result.pose_landmarks]
+        worlds = [np.array([[p.x, p.y, p.z] for p in pose], np.float32) for pose in (result.pose_world_landmarks or [])]
         masks = result.segmentation_masks or []
-        return [(poses[i], masks[i].numpy_view() if i < len(masks) else None) for i in distinct_people(poses)]
+        return [(poses[i], masks[i].numpy_view() if i < len(masks) else None, worlds[i] if i < len(worlds) else None)
+                for i in distinct_people(poses)]
 
     def close(self) -> None:
         self._follow.close()

@@ -7,6 +7,7 @@ Blender's own ffmpeg instead: nothing here is imported by the add-on.
 - :class:`VideoReader`: a clip's size, rate and frames as RGB uint8 arrays, in order, one
   at a time (bounded memory, any length); an unreadable file is one
   :class:`~choreo.core.errors.ChoreoInputError` naming it.
+- :func:`read_soundtrack`: a clip's own sound as mono samples (None when it has none).
 - :func:`write_video`: frames from any iterable at ``fps``, and optionally the song's samples
   from ``audio_start`` s (the part of the song the frames show: frame ``k`` is at
   ``audio_start + k / fps`` s of the song), written to a temporary file and renamed into place
@@ -82,6 +83,29 @@ class VideoReader:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def read_soundtrack(path: str | os.PathLike, sr: int = 22050) -> np.ndarray | None:
+    """The first audio stream of a clip as float32 mono at ``sr`` Hz, or None when the clip has
+    no sound (or only silence); damage in it is a :class:`ChoreoInputError` naming the file."""
+    av = _av()
+    try:
+        with av.open(str(path)) as c:
+            if not c.streams.audio:
+                return None
+            resampler = av.AudioResampler(format="flt", layout="mono", rate=sr)
+            chunks = []
+            for frame in c.decode(c.streams.audio[0]):
+                for out in resampler.resample(frame):
+                    chunks.append(out.to_ndarray().reshape(-1))
+            for out in resampler.resample(None):
+                chunks.append(out.to_ndarray().reshape(-1))
+    except (av.FFmpegError, UnicodeDecodeError, ValueError) as e:
+        raise ChoreoInputError(path, f"cannot read the clip's sound ({e})") from None
+    y = np.concatenate(chunks).astype(np.float32) if chunks else np.zeros(0, np.float32)
+    if not y.size or not np.isfinite(y).all() or float(np.abs(y).max()) < 1e-4:
+        return None
+    return y
 
 
 def write_video(path: str | os.PathLike, frames: Iterable[np.ndarray], fps: float, *,

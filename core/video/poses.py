@@ -68,21 +68,21 @@ class Camera:
 
     def _frame(self) -> tuple[np.ndarray, np.ndarray]:
         """(rotation world → camera (3, 3), camera centre (3,)); camera axes x right, y down, z forward."""
+        rot = view_rotation(self.yaw, self.pitch)
         c, s = math.cos(self.yaw), math.sin(self.yaw)
-        fwd = np.array([s, c, 0.0])  # yaw 0: looking along +y, at the dancer's front
-        centre = np.asarray(self.look_at, float) - self.distance * fwd
+        centre = np.asarray(self.look_at, float) - self.distance * np.array([s, c, 0.0])
         centre[2] = self.height
-        cp, sp = math.cos(self.pitch), math.sin(self.pitch)
-        fwd = cp * fwd + np.array([0.0, 0.0, -sp])  # pitch > 0 looks down
-        right = np.array([c, -s, 0.0])
-        down = np.cross(fwd, right)
-        return np.stack([right, down, fwd]), centre
+        return rot, centre
+
+    def view(self, points: np.ndarray) -> np.ndarray:
+        """World points (..., 3) in the camera's axes (x right, y down, z forward, metres)."""
+        rot, centre = self._frame()
+        return (np.asarray(points, float) - centre) @ rot.T
 
     def project(self, points: np.ndarray) -> np.ndarray:
         """Pixels (..., 2) of world points (..., 3); a point behind the camera raises
         :class:`ChoreoInputError` (the camera is inside or behind the dance)."""
-        rot, centre = self._frame()
-        p = (np.asarray(points, float) - centre) @ rot.T
+        p = self.view(points)
         if not np.all(np.isfinite(p)):
             raise ChoreoInputError("dance", "joint positions hold NaN or infinite values: nothing to project")
         if np.any(p[..., 2] <= 0.05):
@@ -90,6 +90,19 @@ class Camera:
                                              "move the camera further back")
         uv = self.focal * p[..., :2] / p[..., 2:3]
         return uv + np.array([self.width / 2.0, self.height_px / 2.0])
+
+
+def view_rotation(yaw, pitch) -> np.ndarray:
+    """Rotations world → camera (..., 3, 3) (rows: the camera's right, down and forward in
+    world axes) of cameras turned ``yaw`` radians about the vertical (0: looking along +y, at
+    the front of a dancer who faces −y) and pitched ``pitch`` radians down; arrays broadcast."""
+    yaw, pitch = np.broadcast_arrays(np.asarray(yaw, float), np.asarray(pitch, float))
+    c, s, cp, sp = np.cos(yaw), np.sin(yaw), np.cos(pitch), np.sin(pitch)
+    z = np.zeros_like(c)
+    right = np.stack([c, -s, z], -1)
+    fwd = np.stack([cp * s, cp * c, -sp], -1)
+    down = np.cross(fwd, right)
+    return np.stack([right, down, fwd], -2)
 
 
 def dance_keypoints(joints: np.ndarray, camera: Camera) -> np.ndarray:
