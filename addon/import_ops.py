@@ -104,8 +104,9 @@ def lift(plan: ImportPlan, progress=None):
                                 end=min(m.duration, a.duration), name=a.strip_name, audio_path=a.path or None,
                                 audio_start=a.offset, model="lifter", progress=scaled(progress, 0.7, 1.0))
     else:
-        music = dict(beats=np.zeros(0), downbeats=np.zeros(0), sections=np.zeros(1), audio_path=None,
-                     audio_start=0.0, tempo=0.0, model="lifter", seed=0, energy=1.0)
+        from ..core.lift import no_music
+
+        music = no_music()
     notes = tuple((start, "no dancer seen") for start, _ in lifted.gaps())
     return Dance(motion=m, **music), notes
 

@@ -83,14 +83,15 @@ def _source_pose(args, bar):
 
 def _music(song: Path | None, start: float, duration: float, bar) -> dict:
     """The :class:`DanceMusic` fields of the dance: the song's part it was danced to, or none."""
-    if song is None:
-        return dict(beats=np.zeros(0), downbeats=np.zeros(0), sections=np.zeros(1), audio_path=None,
-                    audio_start=0.0, tempo=0.0, model="lifter", seed=0, energy=1.0)
-    from ..core.audio.io import DEFAULT_SR, load_audio
-    from ..core.generation.pipeline import analyse_part
-    from ..core.lift import FPS
+    from ..core.lift import FPS, no_music
 
-    if song.suffix.lower() in (".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v"):
+    if song is None:
+        return no_music()
+    from ..core.audio.io import DEFAULT_SR, load_audio
+    from ..core.data.videos import VIDEO_EXTENSIONS
+    from ..core.generation.pipeline import analyse_part
+
+    if song.suffix.lower() in VIDEO_EXTENSIONS:
         from ..core.video.io import read_soundtrack
 
         y, sr = read_soundtrack(song, DEFAULT_SR), DEFAULT_SR

@@ -194,6 +194,14 @@ def to_smpl24(points: np.ndarray, source: str) -> np.ndarray:
     return np.einsum("sj,...jd->...sd", src.weights, points)
 
 
+def to_smpl24_confidence(confidence: np.ndarray, source: str) -> np.ndarray:
+    """Confidences (..., 24) of the SMPL-24 joints mapped from a source's (..., J): each the
+    smallest among the source joints it is built from (0 when any of them was missed)."""
+    used = np.abs(SOURCES[source].weights) > 0                             # (24, J)
+    conf = np.asarray(confidence, dtype=np.float64)
+    return np.where(used, conf[..., None, :], np.inf).min(axis=-1)
+
+
 def source_indices(source: str, names: list[str] | tuple[str, ...]) -> list[int]:
     """Indices into ``names`` of the joints a source's table uses, in its order.
 

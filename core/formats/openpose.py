@@ -59,11 +59,7 @@ class Pose2D:
         A mapped joint's confidence is the smallest confidence among the
         source joints it is built from.
         """
-        src = smaps.SOURCES[self.layout]
-        pts = smaps.to_smpl24(self.points, self.layout)
-        used = np.abs(src.weights) > 0                                  # (24, J)
-        conf = np.where(used[None], self.confidence[:, None, :], np.inf).min(axis=-1)
-        return pts, conf
+        return smaps.to_smpl24(self.points, self.layout), smaps.to_smpl24_confidence(self.confidence, self.layout)
 
 
 def _natural_key(p: Path):

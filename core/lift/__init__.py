@@ -54,6 +54,12 @@ def lift_pose2d(pose: Pose2D, lifter: Lifter | None = None, *, fov_deg: float = 
     return lift_points(points, seen, pose.layout, lifter, focal=focal, centre=centre, ground=ground)
 
 
+def no_music() -> dict:
+    """The :class:`~choreo.core.generation.dance.DanceMusic` fields of a lifted dance without a song."""
+    return dict(beats=np.zeros(0), downbeats=np.zeros(0), sections=np.zeros(1), audio_path=None,
+                audio_start=0.0, tempo=0.0, model="lifter", seed=0, energy=1.0)
+
+
 def lift_front_view(keypoints: np.ndarray, fps: float, lifter: Lifter | None = None):
     """The 3D :class:`~choreo.core.motion.Motion` (at ``fps``, grounded) of a 2D generator's front
     view: OpenPose-18 keypoints (T, 18, 2), x right and z up in metres, seen without perspective."""
@@ -63,4 +69,4 @@ def lift_front_view(keypoints: np.ndarray, fps: float, lifter: Lifter | None = N
     return lift_pose2d(pose, lifter, orthographic=True).motion.resample(float(fps))
 
 
-__all__ = ["DEFAULT_FOV_DEG", "FPS", "LAYOUTS", "Lifted", "Lifter", "MIN_SEEN", "lift_front_view", "lift_pose2d", "lift_points"]
+__all__ = ["DEFAULT_FOV_DEG", "FPS", "LAYOUTS", "Lifted", "Lifter", "MIN_SEEN", "lift_front_view", "lift_pose2d", "lift_points", "no_music"]

@@ -52,11 +52,8 @@ SIZE_BONES = tuple((_J[a], _J[b]) for a, b in (
 def smpl_points(points: np.ndarray, seen: np.ndarray, layout: str) -> tuple[np.ndarray, np.ndarray]:
     """Keypoints (T, J, 2) of ``layout`` and their seen flags (T, J) as SMPL-24 image points
     (T, 24, 2) and flags (T, 24): a mapped joint is seen when every keypoint it is built from is."""
-    src = smaps.SOURCES[layout]
-    pts = smaps.to_smpl24(points, layout)
-    used = np.abs(src.weights) > 0                                   # (24, J)
-    flags = np.asarray(seen, bool)
-    return pts, ~np.any(used[None] & ~flags[:, None, :], axis=-1)
+    flags = smaps.to_smpl24_confidence(np.asarray(seen, bool).astype(np.float64), layout) > 0
+    return smaps.to_smpl24(points, layout), flags
 
 
 def _moving(x: np.ndarray, radius: int, reduce) -> np.ndarray:

@@ -27,7 +27,7 @@ from ..progress import ProgressFn, report
 from ..skeleton_maps import smpl24_to_layout
 from ..video.poses import view_rotation
 from . import network as N
-from .network import LAYOUTS, body_scale, lifter_input, smpl_points
+from .network import LAYOUTS, lifter_input, smpl_points
 
 #: Camera ranges of the training views (:func:`random_view`).
 VIEW_RANGES = {
@@ -136,7 +136,7 @@ def example(rng: np.random.Generator, joints: np.ndarray, layout: str | None = N
     """One training (or test) sequence of ``joints`` (T, 24, 3): ``x`` the lifter's input (T, 76),
     ``rel`` the pelvis-relative joints in camera axes (T, 24, 3), ``up`` (T, 3), and what made
     them (``keypoints`` and ``keypoints_seen`` of the layout, ``points`` and ``seen`` as SMPL-24 image
-    points, ``camera`` joints in camera axes, ``world`` the joints, ``layout``, ``focal``, ``scale``)."""
+    points, ``camera`` joints in camera axes, ``world`` the joints, ``layout``, ``focal``)."""
     layout = layout or LAYOUTS[int(rng.integers(len(LAYOUTS)))]
     view = view or random_view(rng, joints)
     kp = keypoints(joints, view, layout)
@@ -148,7 +148,7 @@ def example(rng: np.random.Generator, joints: np.ndarray, layout: str | None = N
     cam = view.camera_points(joints)
     return {"x": lifter_input(pts, flags, layout), "rel": cam - cam[:, :1], "up": view.up,
             "keypoints": kp, "keypoints_seen": seen, "points": pts, "seen": flags, "camera": cam, "world": joints,
-            "layout": layout, "focal": view.focal, "scale": body_scale(pts, flags)}
+            "layout": layout, "focal": view.focal}
 
 
 # -- the mocap it learns from, and the held-out test views ---------------------------------------

@@ -31,6 +31,7 @@ import numpy as np
 
 from .. import skeleton as sk
 from ..errors import ChoreoInputError
+from ..formats.openpose import fill_gaps
 from ..motion import Motion
 from ..signal import gaussian_filter1d
 from . import network as N
@@ -68,14 +69,10 @@ class Lifted:
 
 
 def _fill(x: np.ndarray, ok: np.ndarray) -> np.ndarray:
-    """``x`` (T, ...) with the rows where ``ok`` is False interpolated over time (held at the ends)."""
-    if ok.all() or not ok.any():
-        return x
-    t = np.arange(len(x))
-    flat = x.reshape(len(x), -1).copy()
-    for k in range(flat.shape[1]):
-        flat[~ok, k] = np.interp(t[~ok], t[ok], flat[ok, k])
-    return flat.reshape(x.shape)
+    """``x`` (T, ...) with the rows where ``ok`` is False interpolated over time (held at the ends):
+    the OpenPose reader's :func:`~choreo.core.formats.openpose.fill_gaps`, one column at a time."""
+    flat = x.reshape(len(x), -1, 1)
+    return fill_gaps(flat, np.repeat(ok[:, None], flat.shape[1], axis=1).astype(np.float64)).reshape(x.shape)
 
 
 def root_translation(rel: np.ndarray, points: np.ndarray, seen: np.ndarray, focal: float | None,
