@@ -41,7 +41,7 @@ RESULTS = REPO / "benchmarks" / "results"
 DOCS = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
 #: record name -> where its measuring command writes it (relative to the repository)
 SOURCES = {"corpus": "out/corpus.json", "bench": "out/bench/bench.json", "video_bench": "out/video/video_bench.json",
-           "lifter_bench": "out/lifter_bench.json"}
+           "lifter_bench": "out/lifter_bench.json", "batch_bench": "out/batch_bench.json"}
 MARK = re.compile(r"(<!-- figures:(?P<name>[\w-]+) -->\n)(?P<body>.*?)(<!-- /figures:(?P=name) -->)", re.S)
 
 
@@ -342,6 +342,12 @@ def render_lifter(r: dict) -> str:
     sp = r["speed"]
     tail = f"Speed (2 cores): learned {sp['learned_ms_per_frame']:.2f} ms a frame (numpy), Taylor " \
            f"{sp['taylor_ms_per_frame']:.2f} ms."
+    c = r.get("clean_openpose25")
+    if c:
+        x, y, z = c["axis_error_mm"]
+        takes = ", ".join(f"{n} {v:.0f}" for n, v in c["per_take_mpjpe_mm"].items())
+        tail += (f" Where the error lies (clean OpenPose-25): mean absolute error {x:.0f} / {y:.0f} / {z:.0f} mm "
+                 f"across / down / along the view; MPJPE per take {takes} mm.")
     v = r.get("video")
     if v:
         tail += (f" Through a real detector: held-out take {v['take']} ({v['frames']} frames) rendered by Blender "
@@ -351,6 +357,24 @@ def render_lifter(r: dict) -> str:
                  f"landmarks {v['mediapipe_world_pa_mm']:.0f} mm.")
     tail = _para(tail)
     return head + "\n\n" + "\n".join(rows + world) + "\n\n" + tail
+
+
+def render_batch(r: dict) -> str:
+    """README and docs/batch.md: `benchmarks/batch_benchmark.py` through `choreo batch`."""
+    lo, sh = r["long"], r["short"]
+    rows = ["| run | jobs | wall s | a job: generate / key + save / render s | peak memory a job |", "|---|---|---|---|---|",
+            f"| 1-min songs, one after another | {lo['jobs']} | {lo['wall_s']:.0f} | {lo['generate_s']:.1f} / "
+            f"{lo['blend_s']:.1f} / {lo['render_s']:.0f} ({lo['frames']} frames) | {lo['peak_rss_mb']:.0f} MB |"]
+    for name, key in (("one after another", "sequential"), (f"local Ray cluster, {sh['workers']} worker slots", "ray")):
+        t = sh[key]
+        rows.append(f"| {sh['song_seconds']:g}-s songs, {name} | {sh['jobs']} | {sh[key + '_s']:.0f} | "
+                    f"{t['generate_s']:.1f} / {t['blend_s']:.1f} / {t['render_s']:.0f} | {t['peak_rss_mb']:.0f} MB |")
+    head = _para(
+        f"Recorded run (`benchmarks/batch_benchmark.py`, {r['cores']} cores, through `choreo batch`; the demo "
+        f"track, `.blend` + a 640×360 Workbench preview with the follow camera, each job in its own process): "
+        f"**{lo['jobs_per_hour']:.0f} jobs an hour for 1-minute songs**, preview included; the local Ray "
+        f"cluster ran {sh['jobs']} jobs **{sh['speedup']:.2f}× as fast** as one after another.")
+    return head + "\n\n" + "\n".join(rows)
 
 
 #: block name -> renderer of the records
@@ -366,6 +390,7 @@ BLOCKS = {
     "crossmodal-neighbours": lambda recs: render_neighbours(recs["bench"]),
     "video": lambda recs: render_video(recs["video_bench"]),
     "lifter": lambda recs: render_lifter(recs["lifter_bench"]),
+    "batch": lambda recs: render_batch(recs["batch_bench"]),
 }
 
 

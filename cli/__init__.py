@@ -23,7 +23,7 @@ from typing import Iterator
 from .. import __version__
 from ..core.errors import ChoreoError
 
-COMMANDS = ("demo", "analyze", "dataset", "train", "generate", "imports", "library", "video", "bench")
+COMMANDS = ("demo", "analyze", "dataset", "train", "generate", "imports", "library", "video", "batch", "bench")
 EXIT_SIGINT, EXIT_SIGTERM, EXIT_SIGPIPE = 130, 143, 141  # 128 + the signal's number, as a shell reports it
 
 

@@ -19,7 +19,7 @@ from ..core.progress import cli_bar, scaled
 OUTPUTS = (".npz", ".bvh", ".blend")
 #: Options only a .blend OUT uses (argparse dest -> flag); given with another OUT they are refused.
 BLEND_ONLY = {"rig": "--rig", "render": "--render", "key_mode": "--key-mode", "fps": "--fps",
-              "armature": "--armature", "pack_audio": "--pack-audio"}
+              "armature": "--armature", "pack_audio": "--pack-audio", "camera": "--camera"}
 
 
 def add_parser(subparsers) -> None:
@@ -60,6 +60,9 @@ def add_parser(subparsers) -> None:
                    help="a library move is not used again within S seconds (--weights danceit; default 30)")
     p.add_argument("--rig", metavar="RIG", help=".blend/.fbx rig to dance (with a .blend OUT)")
     p.add_argument("--render", metavar="MP4", help="also render a preview MP4 (with a .blend OUT)")
+    p.add_argument("--camera", choices=("follow", "stage", "fixed"),  # None: not given (refused with other OUTs)
+                   help="the scene's camera: follows the dancer (default), frames the --stage square, or frames "
+                        "all of the dance from one place (with a .blend OUT)")
     p.add_argument("--key-mode", choices=("beats", "poses", "dense"),  # None: not given (refused with other OUTs)
                    help="keys on beats and extremes within 2 cm (default), key poses (beats and needed "
                         "half-beats, eased handles) or every frame (with a .blend OUT)")
@@ -114,7 +117,8 @@ def run(args) -> int:
                     raise ChoreoInputError(out, f"writing .blend needs Blender's bpy module ({exc})") from None
                 write_dance_blend(dance, tmp[args.out], rig_path=args.rig, render_path=tmp.get(args.render),
                                   key_mode=args.key_mode or "beats", fps=args.fps, armature=args.armature,
-                                  pack_audio=args.pack_audio, progress=scaled(bar, 0.5, 1.0))
+                                  pack_audio=args.pack_audio, camera=args.camera or "follow", stage_m=args.stage,
+                                  progress=scaled(bar, 0.5, 1.0))
     seconds = time.perf_counter() - t0
     for path in written:
         print(f"wrote {path}")

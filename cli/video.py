@@ -23,6 +23,7 @@ import numpy as np
 from ..core.errors import ChoreoInputError
 from ..core.fileio import check_output
 from ..core.progress import cli_bar, scaled
+from ..core.video.film import film_dance
 
 
 STAND_IN_TAKES = [f"05_{k:02d}" for k in range(1, 21)]
@@ -167,17 +168,6 @@ def _dance_joints(path: Path, armature: str | None, own_song: bool = True):
             raise ChoreoInputError(dance.audio_path, f"song of {path.name} not found; pass --song FILE or --no-audio")
         samples = load_audio(dance.audio_path, sr=44100)
     return dance.motion.joints, float(dance.motion.fps), samples, float(dance.audio_start)
-
-
-def film_dance(renderer, joints, fps: float, song, out, *, camera=None, progress=None) -> int:
-    """Write the MP4 ``out`` of a dance (SMPL-24 ``joints`` at ``fps``) filmed as ``renderer``'s
-    target person, with ``song`` = (samples, rate, start s) or None; returns the frames written."""
-    from ..core.video.io import write_video
-
-    kp = renderer.place_dance(joints, fps, camera)
-    frames = renderer.render_keypoints(kp, progress=scaled(progress, 0.0, 0.98))
-    audio = None if song is None else (song[0], song[1])
-    return write_video(out, frames, fps, audio=audio, audio_start=song[2] if song else 0.0, n_frames=len(kp))
 
 
 def run_render(args: argparse.Namespace) -> int:

@@ -15,9 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
-import tempfile
 import time
 
 import bpy
@@ -54,6 +51,59 @@ def configure_preview(scene, *, width: int = 640, height: int = 360, audio: bool
         ff.audio_bitrate = 192
 
 
+_CODECS = {"h264": "H264", "h265": "H265", "av1": "AV1"}
+_QUALITY = {"low": "LOW", "medium": "MEDIUM", "high": "HIGH", "lossless": "PERC_LOSSLESS"}
+_STAMPS_OFF = ("date", "time", "render_time", "frame", "frame_range", "memory", "hostname", "camera", "lens",
+               "scene", "marker", "filename", "sequencer_strip")
+
+
+def eevee_engine() -> str:
+    """EEVEE's identifier in this Blender (4.5 calls it BLENDER_EEVEE_NEXT)."""
+    ids = {e.identifier for e in bpy.types.RenderSettings.bl_rna.properties["engine"].enum_items}
+    return "BLENDER_EEVEE" if "BLENDER_EEVEE" in ids else "BLENDER_EEVEE_NEXT"
+
+
+def movie_settings(engine: str = "workbench", *, samples: int | None = None, codec: str = "h264",
+                   quality: str = "medium", caption: str | None = None, height: int = 360,
+                   textured: bool = False) -> dict:
+    """Render settings (dotted scene paths, for :func:`render_preview`) over the preview's own.
+
+    ``engine``: ``workbench`` (the fast preview; ``samples`` = anti-aliasing samples, 1 = FXAA),
+    ``eevee`` (lit; ``samples`` per pixel, default 16; without a GPU Blender draws it in
+    software, slowly) or ``cycles`` (lit, on the CPU; ``samples`` paths per pixel, denoised).
+    ``codec`` h264, h265 or av1 in an MP4; ``quality`` low, medium, high or lossless (the
+    encoder's constant rate factor). ``caption``: a line of text burned into every frame's
+    foot. ``textured``: Workbench shows image textures (the dressed actor)."""
+    from .actor_clip import _WORKBENCH_AA, engine_settings
+
+    s: dict = {}
+    if engine == "workbench":
+        if samples is not None:
+            if samples not in _WORKBENCH_AA:
+                raise ValueError(f"Workbench takes 1 (FXAA), 5, 8, 11, 16 or 32 samples, got {samples}")
+            s["display.render_aa"] = _WORKBENCH_AA[samples]
+        if textured:
+            s["display.shading.color_type"] = "TEXTURE"
+    elif engine == "eevee":
+        s["render.engine"] = eevee_engine()
+        s["eevee.taa_render_samples"] = int(samples or 16)
+    elif engine == "cycles":
+        s.update({k: v for k, v in engine_settings("CYCLES", samples).items()
+                  if k.startswith("cycles.") or k in ("render.engine", "render.use_persistent_data")})
+    else:
+        raise ValueError(f"unknown engine {engine!r}")
+    s["render.ffmpeg.codec"] = _CODECS[codec]
+    s["render.ffmpeg.constant_rate_factor"] = _QUALITY[quality]
+    if caption:
+        s["render.use_stamp"] = True
+        s.update({f"render.use_stamp_{k}": False for k in _STAMPS_OFF})
+        s["render.use_stamp_note"] = True
+        s["render.stamp_note_text"] = str(caption)
+        s["render.stamp_font_size"] = max(12, int(height) // 24)
+        s["render.stamp_background"] = [0.0, 0.0, 0.0, 0.55]
+    return s
+
+
 def apply_settings(scene, settings) -> None:
     """Set ``(dotted path, value)`` pairs (or a dict of them) on ``scene``, in order."""
     for path, value in (settings.items() if isinstance(settings, dict) else settings):
@@ -71,29 +121,21 @@ def _run_job(job: dict, n: int, progress) -> str:
     output goes to a log read back only on failure. The child is killed on any
     exception here, KeyboardInterrupt included.
     """
-    with tempfile.TemporaryFile() as log:
-        proc = subprocess.Popen([sys.executable, "-m", _JOB, json.dumps(job)],
-                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log)
-        written, done = None, 0
-        try:
-            for line in proc.stdout:
-                kind, _, rest = line.decode("utf-8", "replace").rstrip("\n").partition(" ")
-                if kind == "frame":
-                    done += 1
-                    report(progress, done / max(n, 1), f"render frame {done}/{n}")
-                elif kind == "wrote":
-                    written = rest
-            rc = proc.wait()
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-            proc.stdin.close()  # the child watches stdin to die with us; close only when it is gone
-            proc.stdout.close()
-        if rc != 0 or not written or not os.path.isfile(written):
-            log.seek(0)
-            tail = log.read().decode("utf-8", "replace").strip()[-3000:]
-            raise RuntimeError(f"preview render failed (exit {rc}); Blender said:\n{tail}")
+    from ..core.child import run_child
+
+    state = {"written": None, "done": 0}
+
+    def on_line(kind, rest):
+        if kind == "frame":
+            state["done"] += 1
+            report(progress, state["done"] / max(n, 1), f"render frame {state['done']}/{n}")
+        elif kind == "wrote":
+            state["written"] = rest
+
+    rc, tail = run_child(_JOB, json.dumps(job), on_line)
+    written = state["written"]
+    if rc != 0 or not written or not os.path.isfile(written):
+        raise RuntimeError(f"preview render failed (exit {rc}); Blender said:\n{tail}")
     return written
 
 

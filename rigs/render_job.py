@@ -15,17 +15,8 @@ import json
 import os
 import signal
 import sys
-import threading
 
-
-def _die_with_parent(movie: str) -> None:
-    while os.read(0, 1024):  # the parent never writes: EOF means it is gone
-        pass
-    try:
-        os.unlink(movie)
-    except OSError:
-        pass
-    os._exit(1)
+from ..core.child import watch_parent
 
 
 def main(argv: list[str]) -> int:
@@ -33,7 +24,7 @@ def main(argv: list[str]) -> int:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     progress = os.fdopen(os.dup(1), "w", buffering=1)
     os.dup2(2, 1)  # Blender prints from C to fd 1: send it with stderr to the parent's log
-    threading.Thread(target=_die_with_parent, args=(job["movie"],), daemon=True).start()
+    watch_parent(lambda: os.unlink(job["movie"]))
 
     import bpy
 

@@ -80,17 +80,29 @@ def pick_armature(objs, path, name):
     raise ChoreoInputError(path, f"has no armature named {name!r}; its armatures: {names}")
 
 
-def load_rig(scene, rig_path: str | os.PathLike | None, armature: str | None = None):
-    """The dancer: Choreo's default rig, or the armature (the only one, or the
-    one named ``armature``) appended from a .blend (with the objects parented to
-    it) or imported from an .fbx. The FBX importer sets the scene's frame rate
-    to the file's: callers put their own back."""
+CHARACTERS = ("mannequin", "actor")
+
+
+def load_rig(scene, rig_path: str | os.PathLike | None, armature: str | None = None,
+             character: str = "mannequin"):
+    """The dancer: Choreo's default rig dressed as ``character`` (the grey
+    ``mannequin``, or the ``actor``: a textured person in a T-shirt and jeans), or
+    the armature (the only one, or the one named ``armature``) appended from a
+    .blend (with the objects parented to it) or imported from an .fbx. The FBX
+    importer sets the scene's frame rate to the file's: callers put their own back."""
     if rig_path is None:
         if armature is not None:
             raise ChoreoInputError(armature, "an armature name needs a rig file (--rig)")
-        from .armature import build_default_rig
+        if character not in CHARACTERS:
+            raise ChoreoInputError(character, f"unknown character; expected one of {', '.join(CHARACTERS)}")
+        from .armature import build_default_rig, default_rest_joints
 
-        return build_default_rig(collection=scene.collection)
+        arm = build_default_rig(collection=scene.collection, with_mesh=character == "mannequin")
+        if character == "actor":
+            from .actor import build_actor
+
+            build_actor(arm, default_rest_joints(), scene.collection)
+        return arm
     path = os.path.abspath(os.fspath(rig_path))
     if not os.path.isfile(path):
         raise ChoreoInputError(path, "rig file not found")
@@ -143,7 +155,8 @@ def save_blend_atomic(out_path: str | os.PathLike) -> str:
 
 def write_dance_blend(dance, out_path, *, rig_path=None, render_path=None, key_mode: str = "beats",
                       fps=None, armature: str | None = None, pack_audio: bool = False,
-                      notes=(), progress=None) -> dict:
+                      notes=(), character: str = "mannequin", camera: str = "follow", margin: float = 0.1,
+                      stage_m: float = 4.0, render: dict | None = None, progress=None) -> dict:
     """Write ``dance`` as a ready-to-open .blend (and optionally an MP4 preview).
 
     Parameters
@@ -156,7 +169,7 @@ def write_dance_blend(dance, out_path, *, rig_path=None, render_path=None, key_m
         A .blend (its armature, with the objects parented to it) or .fbx to
         dance; default Choreo's rig.
     render_path : path, optional
-        Also render a 640×360 Workbench MP4 with the music there.
+        Also render an MP4 with the music there (640×360 Workbench unless ``render`` says).
     key_mode : {"beats", "poses", "dense"}
     fps : float or str, optional
         Scene frame rate (:func:`~.rates.scene_rate`: 30, 25, 23.976,
@@ -168,6 +181,15 @@ def write_dance_blend(dance, out_path, *, rig_path=None, render_path=None, key_m
         Pack the song into the .blend, so it plays without the song file.
     notes : sequence of (float, str)
         Further markers (dance time s, text), e.g. where a lifted dance was filled.
+    character : {"mannequin", "actor"}
+        How Choreo's default rig is dressed (:func:`load_rig`; not for a rig file).
+    camera, margin, stage_m
+        The camera (:func:`.stage.add_preview_stage`): ``follow`` (default) tracks the
+        dancer keeping ``margin`` of the frame clear, ``stage`` frames the ``stage_m``
+        square, ``fixed`` frames all of the dance from one place.
+    render : dict, optional
+        The movie: ``width`` and ``height`` (the scene's resolution, saved in the .blend
+        too), ``settings`` (:func:`.render.movie_settings`: engine, codec, caption …).
     progress : ProgressFn, optional
 
     Returns
@@ -191,7 +213,11 @@ def write_dance_blend(dance, out_path, *, rig_path=None, render_path=None, key_m
         bpy.ops.wm.read_factory_settings(use_empty=True)
     scene = bpy.context.scene
     scene.name = "Choreo"
-    arm = load_rig(scene, rig_path, armature)
+    render = dict(render or {})
+    scene.render.resolution_x, scene.render.resolution_y = render.get("width", 640), render.get("height", 360)
+    if rig_path is not None and character != "mannequin":
+        raise ChoreoInputError(rig_path, "a character dresses Choreo's own rig, not a rig file")
+    arm = load_rig(scene, rig_path, armature, character)
     # After the rig: the FBX importer sets the scene to the file's rate. Frames,
     # keys, markers and the strip are all placed at this one.
     scene.render.fps, scene.render.fps_base = rate
@@ -219,8 +245,8 @@ def write_dance_blend(dance, out_path, *, rig_path=None, render_path=None, key_m
 
     from .stage import add_preview_stage
 
-    add_preview_stage(scene, arm, motion=dance.motion)
     scene.frame_start, scene.frame_end = FRAME_START, FRAME_START + max(n, 1) - 1
+    add_preview_stage(scene, arm, motion=dance.motion, camera=camera, margin=margin, stage_m=stage_m)
     scene.frame_set(FRAME_START)
 
     t = time.perf_counter()
@@ -228,14 +254,16 @@ def write_dance_blend(dance, out_path, *, rig_path=None, render_path=None, key_m
     blend = save_blend_atomic(out_path)
     timings["save_s"] = time.perf_counter() - t
 
-    render = None
+    movie = None
     if render_path is not None:
         from .render import render_preview
 
-        render = render_preview(scene, render_path, progress=scaled(progress, 0.55, 1.0))
-        timings["render_s"] = render["seconds"]
+        movie = render_preview(scene, render_path, width=scene.render.resolution_x,
+                               height=scene.render.resolution_y, settings=render.get("settings"),
+                               progress=scaled(progress, 0.55, 1.0))
+        timings["render_s"] = movie["seconds"]
     report(progress, 1.0, "done")
-    return {"blend": blend, "mp4": render["path"] if render else None, "armature": arm.name,
+    return {"blend": blend, "mp4": movie["path"] if movie else None, "armature": arm.name,
             "frames": n, "fps": scene_fps,
             "markers": sum(m.name.startswith("choreo:") for m in scene.timeline_markers),
-            "apply": apply_report, "render": render, "timings": timings}
+            "apply": apply_report, "render": movie, "timings": timings}

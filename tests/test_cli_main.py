@@ -71,8 +71,9 @@ COMMANDS = {
     "train --out": (["train", "--config", "{config}", "--out", "OUT"], ""),
     "bench --json": (["bench", "--corpus", "{missing}.npz", "--json", "OUT"], ".json"),
     "bench --out": (["bench", "--corpus", "{missing}.npz", "--out", "OUT"], ""),
+    "batch --out": (["batch", "{missing}.toml", "--out", "OUT"], ""),
 }
-FOLDER_OUTPUTS = ("train --out", "bench --out")
+FOLDER_OUTPUTS = ("train --out", "bench --out", "batch --out")
 
 
 @pytest.mark.parametrize("command", COMMANDS)

@@ -410,3 +410,18 @@ def test_recorded_lifter_bench_bears_out_the_lifting_reading():
     assert min(clean) > 45  # "the goal is not met"
     v = r["video"]  # "better than MediaPipe's own 3D landmarks"
     assert v["learned_detected_pa_mm"] < v["mediapipe_world_pa_mm"] and v["detected_frames"] == v["frames"]
+
+
+def test_recorded_batch_bench_bears_out_the_batch_reading():
+    """docs/batch.md: the render is the job, its speed, the memory, and why one 2-core machine gains
+    little from Ray (each said as the record has it)."""
+    r = FIG.load_records()["batch_bench"]
+    text = " ".join((REPO / "docs" / "batch.md").read_text().split())
+    lo, sh = r["long"], r["short"]
+    assert lo["render_s"] > 0.9 * lo["total_s"]                                        # "nearly all of a job"
+    assert f"{round(1000 * lo['render_s'] / lo['frames'])} ms a frame" in text
+    assert f"takes {lo['generate_s']:.1f} s here" in text
+    assert 400 < lo["peak_rss_mb"] < 600 and 400 < sh["ray"]["peak_rss_mb"] < 600     # "about 0.5 GB"
+    assert f"gains little ({sh['speedup']:.2f}×)" in text and sh["speedup"] < 1.5
+    assert f"each render {sh['ray']['render_s'] / sh['sequential']['render_s']:.1f}× slower" in text
+    assert r["cores"] == 2 and sh["jobs"] == 8 and lo["song_seconds"] == 60
