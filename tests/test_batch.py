@@ -209,3 +209,26 @@ def test_ray_cluster_runs_the_batch_and_retries_a_killed_worker(tmp_path, ray_cl
                         "--resume"], capture_output=True, text=True, env=env, timeout=600)
     assert r.returncode == 0 and "done 0, skipped 3, failed 0" in r.stdout, r.stdout + r.stderr[-2000:]
     assert np.all([(out / f"demo_mannequin_default_seed{s}" / "dance.blend").is_file() for s in range(3)])
+
+
+def test_an_interrupted_batch_leaves_nothing_half_written(tmp_path):
+    """Ctrl-C mid-job: `choreo: interrupted`, exit 130, the job's process gone, no part folder."""
+    jobs = _small_job_file(tmp_path, ["demo"], seeds=(0, 1), outputs=("blend", "preview"), end=6.0)
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-m", "choreo", "batch", str(jobs), "--out", str(out)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.time() + 300
+        while time.time() < deadline and not (out.is_dir() and any(out.glob(".*.part"))):
+            time.sleep(0.1)
+        assert any(out.glob(".*.part")), "no job was seen running"
+        time.sleep(1.0)
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130 and "choreo: interrupted" in stderr, stderr
+    assert _leftovers(out) == [] and not any(p.is_dir() and p.name != "songs" for p in out.iterdir())
+    ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
+    assert str(jobs) not in ps and "batch_job" not in ps.replace("test_batch", "")
