@@ -16,6 +16,8 @@ camera. Trained by ``choreo train --config configs/lifter.json``
 runs here on numpy alone. Architecture (:meth:`Lifter.forward`): a 3-tap convolution to
 ``channels`` and a ReLU; residual blocks ``h += conv1(relu(conv3_d(h)))`` with the config's
 dilations (3, 9: 27 frames, ±0.43 s at 30 fps); a ReLU and a 1×1 convolution to 75 numbers.
+Each sequence is lifted as it is and mirrored, and the two answers averaged (the test-time flip
+of :meth:`Lifter.__call__`), so a mirrored dance lifts to exactly the mirrored 3D.
 """
 
 from __future__ import annotations
@@ -127,13 +129,25 @@ class Lifter:
             h = h + conv1(g, t[f"blocks.{i}.mix.weight"], t[f"blocks.{i}.mix.bias"])
         return conv1(_relu(h), t["out.weight"], t["out.bias"])
 
-    def __call__(self, points: np.ndarray, seen: np.ndarray, layout: str) -> tuple[np.ndarray, np.ndarray]:
-        """(pelvis-relative joints (T, 24, 3) in camera axes, m; up (T, 3), unit, camera axes)
-        of SMPL-24 image points (T, 24, 2) and flags (T, 24) of a ``layout`` source at :data:`FPS`."""
+    def _lift(self, points, seen, layout) -> tuple[np.ndarray, np.ndarray]:
         y = self.forward(lifter_input(points, seen, layout)).astype(np.float64)
         rel = y[:, :sk.NUM_JOINTS * 3].reshape(-1, sk.NUM_JOINTS, 3)
-        rel = rel - rel[:, :1]
-        up = y[:, sk.NUM_JOINTS * 3:]
+        return rel - rel[:, :1], y[:, sk.NUM_JOINTS * 3:]
+
+    def __call__(self, points: np.ndarray, seen: np.ndarray, layout: str,
+                 flip: bool = True) -> tuple[np.ndarray, np.ndarray]:
+        """(pelvis-relative joints (T, 24, 3) in camera axes, m; up (T, 3), unit, camera axes)
+        of SMPL-24 image points (T, 24, 2) and flags (T, 24) of a ``layout`` source at :data:`FPS`.
+
+        ``flip``: also lift the mirror image (x negated, left and right swapped) and average it,
+        mirrored back, with the direct answer (VideoPose3D's test-time flip)."""
+        rel, up = self._lift(points, seen, layout)
+        if flip:
+            m = list(sk.MIRROR)
+            pts = np.asarray(points, np.float64)[:, m] * np.array([-1.0, 1.0])
+            rel_m, up_m = self._lift(pts, np.asarray(seen)[:, m], layout)
+            sign = np.array([-1.0, 1.0, 1.0])
+            rel, up = (rel + rel_m[:, m] * sign) / 2, (up + up_m * sign) / 2
         return rel, up / np.maximum(np.linalg.norm(up, axis=-1, keepdims=True), 1e-9)
 
 
