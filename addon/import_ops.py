@@ -26,6 +26,7 @@ import bpy
 import numpy as np
 from bpy.props import BoolProperty, FloatProperty, StringProperty
 
+from ..core.data.videos import VIDEO_EXTENSIONS
 from ..core.errors import ChoreoInputError
 from .operators import Plan, WorkerOperator, apply_plan, check_armature, dancer_object
 from .strip_audio import StripAudio, active_sound_strip, read_strip_audio, sequencer_scene
@@ -195,7 +196,7 @@ class CHOREO_OT_import_video(_ImportBase, bpy.types.Operator):
     source = "video"
 
     filepath: StringProperty(subtype="FILE_PATH")
-    filter_glob: StringProperty(default="*.mp4;*.mov;*.mkv;*.webm;*.avi;*.m4v", options={"HIDDEN"})
+    filter_glob: StringProperty(default=";".join(f"*{e}" for e in VIDEO_EXTENSIONS), options={"HIDDEN"})
 
 
 def _menu(self, context):

@@ -12,6 +12,7 @@ import importlib.util
 import time
 from pathlib import Path
 
+from ..core.batch.jobs import CAMERAS
 from ..core.errors import ChoreoInputError
 from ..core.fileio import atomic_paths, check_output, check_output_dir, check_outputs
 from ..core.progress import cli_bar, scaled
@@ -60,7 +61,7 @@ def add_parser(subparsers) -> None:
                    help="a library move is not used again within S seconds (--weights danceit; default 30)")
     p.add_argument("--rig", metavar="RIG", help=".blend/.fbx rig to dance (with a .blend OUT)")
     p.add_argument("--render", metavar="MP4", help="also render a preview MP4 (with a .blend OUT)")
-    p.add_argument("--camera", choices=("follow", "stage", "fixed"),  # None: not given (refused with other OUTs)
+    p.add_argument("--camera", choices=CAMERAS,  # None: not given (refused with other OUTs)
                    help="the scene's camera: follows the dancer (default), frames the --stage square, or frames "
                         "all of the dance from one place (with a .blend OUT)")
     p.add_argument("--key-mode", choices=("beats", "poses", "dense"),  # None: not given (refused with other OUTs)

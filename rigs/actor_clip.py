@@ -254,7 +254,7 @@ def _add_lights(scene, joints: np.ndarray):
 
 #: Default samples per engine: Workbench anti-aliasing samples (1 = FXAA), Cycles paths per pixel.
 DEFAULT_SAMPLES = {"WORKBENCH": 5, "CYCLES": 4}
-_WORKBENCH_AA = {1: "FXAA", 5: "5", 8: "8", 11: "11", 16: "16", 32: "32"}
+WORKBENCH_AA = {1: "FXAA", 5: "5", 8: "8", 11: "11", 16: "16", 32: "32"}
 
 
 def engine_settings(engine: str, samples: int | None = None) -> dict:
@@ -271,10 +271,10 @@ def engine_settings(engine: str, samples: int | None = None) -> dict:
     movie = {"render.ffmpeg.audio_codec": "NONE", "render.ffmpeg.constant_rate_factor": "HIGH",
              "render.ffmpeg.ffmpeg_preset": "GOOD", "render.film_transparent": False}
     if engine == "WORKBENCH":
-        if n not in _WORKBENCH_AA:
+        if n not in WORKBENCH_AA:
             raise ChoreoInputError("samples", f"Workbench takes 1 (FXAA), 5, 8, 11, 16 or 32 samples, got {samples}")
         return {**movie,
-                "display.render_aa": _WORKBENCH_AA[n],
+                "display.render_aa": WORKBENCH_AA[n],
                 "display.shading.light": "STUDIO",
                 "display.shading.studio_light": "paint.sl",       # warm and bright; the others look grey
                 "display.shading.color_type": "TEXTURE",

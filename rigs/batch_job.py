@@ -16,6 +16,7 @@ import os
 import sys
 import time
 
+from ..core.batch.jobs import DEFAULT_RIG
 from ..core.child import watch_parent
 from ..core.errors import ChoreoError
 
@@ -67,7 +68,7 @@ def make_job(job: dict, folder: str, progress=None) -> dict:
         blend = os.path.join(folder, OUTPUT_FILES["blend"] if "blend" in outputs else ".scene.blend")
         movie = os.path.join(folder, OUTPUT_FILES["preview"]) if "preview" in outputs else None
         t = time.perf_counter()
-        rep = write_dance_blend(dance, blend, rig_path=None if job["rig"] == "default" else job["rig"],
+        rep = write_dance_blend(dance, blend, rig_path=None if job["rig"] == DEFAULT_RIG else job["rig"],
                                 render_path=movie, key_mode=s["key_mode"], fps=s["fps"], armature=s.get("armature"),
                                 character=job["character"] or "mannequin", camera=pv["camera"],
                                 margin=pv["margin"], stage_m=s["stage"],

@@ -74,14 +74,14 @@ def movie_settings(engine: str = "workbench", *, samples: int | None = None, cod
     ``codec`` h264, h265 or av1 in an MP4; ``quality`` low, medium, high or lossless (the
     encoder's constant rate factor). ``caption``: a line of text burned into every frame's
     foot. ``textured``: Workbench shows image textures (the dressed actor)."""
-    from .actor_clip import _WORKBENCH_AA, engine_settings
+    from .actor_clip import WORKBENCH_AA, engine_settings
 
     s: dict = {}
     if engine == "workbench":
         if samples is not None:
-            if samples not in _WORKBENCH_AA:
+            if samples not in WORKBENCH_AA:
                 raise ValueError(f"Workbench takes 1 (FXAA), 5, 8, 11, 16 or 32 samples, got {samples}")
-            s["display.render_aa"] = _WORKBENCH_AA[samples]
+            s["display.render_aa"] = WORKBENCH_AA[samples]
         if textured:
             s["display.shading.color_type"] = "TEXTURE"
     elif engine == "eevee":

@@ -20,6 +20,7 @@ from .quiet import quiet_blender
 with quiet_blender():  # Blender 5.2 logs its colour-management set-up when bpy is imported
     import bpy
 
+from ..core.batch.jobs import CHARACTERS
 from ..core.errors import ChoreoInputError
 from ..core.progress import report, scaled
 from . import strips
@@ -78,9 +79,6 @@ def pick_armature(objs, path, name):
         if o.name == name:
             return o
     raise ChoreoInputError(path, f"has no armature named {name!r}; its armatures: {names}")
-
-
-CHARACTERS = ("mannequin", "actor")
 
 
 def load_rig(scene, rig_path: str | os.PathLike | None, armature: str | None = None,

@@ -20,13 +20,15 @@ import numpy as np
 import bpy
 from mathutils import Euler, Vector
 
+from ..core.batch.jobs import CAMERAS
+
 _TAG = "choreo_stage"
 _PITCH = math.radians(8.0)      # camera looks slightly down
 _MARGIN = 0.35                  # metres around the dancer's travel
 _BODY_PAD = 0.12                # metres from a joint to the body's surface (and the head's top)
 FLOOR_COLOR = (0.55, 0.55, 0.57, 1.0)
 FLOOR_TILE_COLOR = (0.47, 0.47, 0.50, 1.0)
-CAMERA_MODES = ("follow", "stage", "fixed")
+CAMERA_MODES = CAMERAS
 FOLLOW_SECONDS = 0.6            # the follow camera's damping time
 
 

@@ -24,7 +24,7 @@ CHARACTERS = ("mannequin", "actor")   # how the built-in rig is dressed
 OUTPUTS = ("blend", "bvh", "npz", "preview", "photoreal")
 KEY_MODES = ("beats", "poses", "dense")
 ENGINES = ("workbench", "eevee", "cycles")
-CAMERAS = ("follow", "stage", "fixed")
+CAMERAS = ("follow", "stage", "fixed")   # the preview cameras (rigs/stage.py)
 CODECS = ("h264", "h265", "av1")
 QUALITIES = ("low", "medium", "high", "lossless")
 

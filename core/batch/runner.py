@@ -25,6 +25,7 @@ import time
 from dataclasses import dataclass, field
 
 from ..fileio import atomic_folder, sha256_file
+from .jobs import DEFAULT_RIG
 
 MANIFEST = "manifest.json"
 
@@ -64,7 +65,7 @@ def job_key(job: dict, hashes, version: str) -> dict:
 
     weights, _ = resolve_weights(job["family"])
     inputs = {"song": hashes(job["song_path"]), "family": hashes(str(weights))}
-    if job["rig"] != "default":
+    if job["rig"] != DEFAULT_RIG:
         inputs["rig"] = hashes(job["rig"])
     target = job["settings"].get("photoreal", {}).get("target")
     if "photoreal" in job["settings"]["outputs"] and target:
