@@ -57,9 +57,10 @@ def _check_jobs(jobfile) -> None:
                                                        "(pip install bpy)")
 
 
-def _song_paths(jobfile, out: str) -> dict[str, str]:
+def _song_paths(jobfile, out: str, write: bool = True) -> dict[str, str]:
     """Each job's song file; the built-in demo track is synthesised into ``out``/songs (and left
-    untouched when the file there already holds it, so a resumed batch rewrites nothing)."""
+    untouched when the file there already holds it, so a resumed batch rewrites nothing; not
+    written at all without ``write``)."""
     from ..core.batch.jobs import DEMO_SONG
 
     paths = {}
@@ -69,6 +70,9 @@ def _song_paths(jobfile, out: str) -> dict[str, str]:
             from ..core.fileio import sha256_file
 
             demo = os.path.join(out, "songs", "demo.wav")
+            paths[DEMO_SONG] = demo
+            if not write:
+                continue
             fresh = os.path.join(out, "songs", f".demo.{os.getpid()}.wav")
             os.makedirs(os.path.dirname(demo), exist_ok=True)
             try:
@@ -78,7 +82,6 @@ def _song_paths(jobfile, out: str) -> dict[str, str]:
             finally:
                 if os.path.exists(fresh):
                     os.unlink(fresh)
-            paths[DEMO_SONG] = demo
         paths.setdefault(job.song, job.song)
     return paths
 
@@ -107,22 +110,25 @@ def run(args) -> int:
     _check_jobs(jobfile)
     if args.ray and importlib.util.find_spec("ray") is None:
         raise ChoreoInputError("--ray", "Ray is not installed (pip install ray)")
-    os.makedirs(out, exist_ok=True)
-    songs = _song_paths(jobfile, out)
+    songs = _song_paths(jobfile, out, write=not args.list)  # --list writes nothing
     hashes = _Hashes()
     tasks, skipped = [], []
     for job in jobfile.jobs:
         d = {**job.to_dict(), "song_path": songs[job.song]}
-        key = job_key(d, hashes, __version__)
-        if args.resume and is_finished(out, d, key):
+        if not os.path.isfile(d["song_path"]):  # --list before the demo track was first written
+            key, finished = None, False
+        else:
+            key = job_key(d, hashes, __version__)
+            finished = is_finished(out, d, key)
+        if args.list:
+            print(f"{job.id}  ({'finished' if finished else 'to do'}; line {job.line})")
+        elif args.resume and finished:
             skipped.append({"job": job.id, "status": "skipped", "seconds": 0.0, "error": None})
         else:
             tasks.append((d, key))
     if args.list:
-        for job in jobfile.jobs:
-            state = "finished" if any(s["job"] == job.id for s in skipped) else "to do"
-            print(f"{job.id}  ({state}; line {job.line})")
         return 0
+    os.makedirs(out, exist_ok=True)
     print(f"{len(jobfile.jobs)} jobs: {len(tasks)} to run, {len(skipped)} finished already"
           + (f"; on Ray at {args.ray}" if args.ray else "") + f"; into {out}")
     t0 = time.perf_counter()

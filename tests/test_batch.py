@@ -73,6 +73,11 @@ def test_the_example_batch_runs_then_resumes(tmp_path):
     assert any(m.name.startswith("choreo:") for m in scene.timeline_markers)
     assert len(scene.sequence_editor.strips_all) == 1
 
+    # --list says which jobs are finished, and writes nothing (nor anywhere new).
+    r = choreo("batch", EXAMPLE, "--out", out, "--list")
+    assert r.returncode == 0 and r.stdout.count("(finished; line") == 4, r.stdout + r.stderr
+    r = choreo("batch", EXAMPLE, "--out", tmp_path / "elsewhere", "--list")
+    assert r.stdout.count("(to do; line") == 4 and not (tmp_path / "elsewhere").exists()
     # --resume: every finished job is skipped, nothing rewritten.
     before = {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file() and p.name != "batch.json"}
     r = choreo("batch", EXAMPLE, "--out", out, "--resume")
