@@ -92,3 +92,18 @@ def test_a_tiny_training_run_writes_weights_the_tracker_reads(tmp_path):
     train_beats(cfg, tmp_path / "again.safetensors")
     again, _ = W.load_weights(tmp_path / "again.safetensors")
     assert all(np.array_equal(tensors[k], again[k]) for k in tensors)
+
+
+def test_the_no_dev_config_is_the_shipped_one_without_the_dev_split():
+    """configs/beats_nodev.json (docs/beats.md, "Judging a change on dev") must train what
+    configs/beats.json trains, less the beat set's dev split, which it validates on instead."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1] / "configs"
+    shipped = json.loads((root / "beats.json").read_text())
+    nodev = json.loads((root / "beats_nodev.json").read_text())
+    dev = {"path": "out/beatset", "splits": ["dev"]}
+    assert dev in shipped["sets"] and dev not in nodev["sets"] and nodev["validate"] == [dev]
+    assert nodev["sets"] == [s for s in shipped["sets"] if s != dev]
+    rest = lambda c: {k: v for k, v in c.items() if k not in ("sets", "validate")}  # noqa: E731
+    assert rest(nodev) == rest(shipped)
